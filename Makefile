@@ -1,0 +1,41 @@
+# The two commands: `make demo` and `make test`. Both install what they need
+# (Debian packages, a virtual environment, the project) and are idempotent.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test deps venv cups lint typecheck pytest bench clean
+
+demo: deps venv cups
+	$(VENV)/bin/kiosk demo
+
+test: deps venv cups lint typecheck pytest
+
+deps:
+	@scripts/system-deps.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+cups:
+	@scripts/setup-cups.sh
+
+lint: venv
+	$(VENV)/bin/ruff check kiosk devices video printer hygiene tests bench
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+pytest: venv
+	$(VENV)/bin/pytest -q
+
+bench: deps venv cups
+	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Measurement instruments: decoders, transports, simulators, supervisor."""

@@ -1,0 +1,1 @@
+"""Disinfection protocol, referent authentication, door lock, tamper-evident log."""

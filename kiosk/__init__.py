@@ -1,0 +1,1 @@
+"""The cabin daemon: lifecycle, persistence, event bus, HTTP API, touchscreen UI."""

@@ -1,0 +1,164 @@
+"""The daemon's HTTP API: status, health, metrics, appointments."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from pydantic import ValidationError
+
+from kiosk.appointments import AppointmentIn, CodeTaken
+from kiosk.component import Context
+from kiosk.lifecycle import State
+
+CTX_KEY = web.AppKey("ctx", Context)
+
+
+def build_app(ctx: Context) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    app[CTX_KEY] = ctx
+    metrics = Metrics(ctx)
+    app.add_routes(
+        [
+            web.get("/healthz", healthz),
+            web.get("/api/status", status),
+            web.get("/metrics", metrics.handle),
+            web.get("/api/appointments", list_appointments),
+            web.post("/api/appointments", add_appointment),
+            web.delete("/api/appointments/{id}", delete_appointment),
+        ]
+    )
+    for component in ctx.components.values():
+        app.add_routes(component.routes())
+    return app
+
+
+def json_error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+def status_document(ctx: Context) -> dict[str, Any]:
+    lc = ctx.lifecycle
+    doc: dict[str, Any] = {
+        "cabin_id": ctx.settings.site.cabin_id,
+        "site": ctx.settings.site.name,
+        "state": lc.state.value,
+        "locked": lc.locked,
+        "since": lc.since.isoformat(),
+        "session_active": lc.session_id is not None,
+        "open_now": ctx.settings.hours.is_open(lc.clock()),
+        "instruments": [],
+        "printer": None,
+    }
+    for name, component in ctx.components.items():
+        value = component.status()
+        if value is not None:
+            doc[name] = value
+    return doc
+
+
+async def healthz(request: web.Request) -> web.Response:
+    ctx = request.app[CTX_KEY]
+    healthy = ctx.lifecycle.state is not State.OUT_OF_SERVICE
+    return web.json_response(
+        {"ok": healthy, "state": ctx.lifecycle.state.value}, status=200 if healthy else 503
+    )
+
+
+async def status(request: web.Request) -> web.Response:
+    return web.json_response(status_document(request.app[CTX_KEY]))
+
+
+class Metrics:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.registry = CollectorRegistry()
+        self.state = Gauge(
+            "kiosk_state", "1 for the current lifecycle state", ["state"], registry=self.registry
+        )
+        self.locked = Gauge(
+            "kiosk_locked", "1 while new patients are refused", registry=self.registry
+        )
+        self.events = Gauge(
+            "kiosk_bus_events_published", "events published on the bus", registry=self.registry
+        )
+        self.dropped = Gauge(
+            "kiosk_bus_events_dropped", "events dropped by slow subscribers", registry=self.registry
+        )
+        self.tasks = Gauge("kiosk_tasks_running", "background tasks", registry=self.registry)
+        self.crashed = Gauge(
+            "kiosk_tasks_crashed", "background tasks that crashed", registry=self.registry
+        )
+
+    async def handle(self, request: web.Request) -> web.Response:
+        lc = self.ctx.lifecycle
+        for s in State:
+            self.state.labels(s.value).set(1 if lc.state is s else 0)
+        self.locked.set(1 if lc.locked else 0)
+        self.events.set(self.ctx.bus.published)
+        self.dropped.set(self.ctx.bus.dropped)
+        self.tasks.set(self.ctx.tasks.running)
+        self.crashed.set(self.ctx.tasks.crashed)
+        return web.Response(
+            body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+
+def _authorized(request: web.Request) -> bool:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return False
+    digest = hashlib.sha256(header[7:].strip().encode()).hexdigest()
+    allowed = request.app[CTX_KEY].settings.network.api_tokens_sha256
+    return any(hmac.compare_digest(digest, a) for a in allowed)
+
+
+def _require_token(request: web.Request) -> web.Response | None:
+    if not _authorized(request):
+        return json_error(401, "missing or wrong bearer token")
+    return None
+
+
+async def list_appointments(request: web.Request) -> web.Response:
+    if (denied := _require_token(request)) is not None:
+        return denied
+    store = request.app[CTX_KEY].appointments
+    return web.json_response([a.to_json() for a in store.list()])
+
+
+async def add_appointment(request: web.Request) -> web.Response:
+    if (denied := _require_token(request)) is not None:
+        return denied
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return json_error(400, "the body is not JSON")
+    try:
+        data = AppointmentIn.model_validate(body)
+    except ValidationError as exc:
+        return json_error(422, "invalid appointment", problems=_problems(exc))
+    try:
+        appt = request.app[CTX_KEY].appointments.add(data)
+    except CodeTaken as exc:
+        return json_error(409, str(exc))
+    return web.json_response(appt.to_json(), status=201)
+
+
+async def delete_appointment(request: web.Request) -> web.Response:
+    if (denied := _require_token(request)) is not None:
+        return denied
+    if not request.app[CTX_KEY].appointments.delete(request.match_info["id"]):
+        return json_error(404, "no such appointment")
+    return web.Response(status=204)
+
+
+def _problems(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
+        for e in exc.errors()
+    ]

@@ -1,0 +1,101 @@
+"""`kiosk`: the one console script. Each package adds its subcommands through a
+`register(subparsers)` function in its `cli` module."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kiosk.settings import CabinSettings, ConfigError, load_settings
+
+Handler = Callable[[argparse.Namespace], int]
+
+# Subcommand groups from the other packages, registered when the module exists.
+PLUGIN_MODULES = ("devices.cli", "printer.cli", "hygiene.cli", "video.cli", "kiosk.ui.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print_config_error(exc)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Teleconsultation cabin controller")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the cabin daemon")
+    run.add_argument("--config", "-c", type=Path, required=True, help="cabin TOML file")
+    run.add_argument("--log-level", default="INFO")
+    run.set_defaults(handler=cmd_run)
+
+    from kiosk.demo import add_demo_parser
+
+    add_demo_parser(sub)
+
+    config = sub.add_parser("config", help="check a configuration file or print its schema")
+    csub = config.add_subparsers(metavar="ACTION", required=True)
+    check = csub.add_parser("check", help="validate a cabin TOML file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=cmd_config_check)
+    schema = csub.add_parser("schema", help="print the JSON schema of the configuration")
+    schema.set_defaults(handler=cmd_config_schema)
+
+    for name in PLUGIN_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue  # that package has no CLI yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def print_config_error(exc: ConfigError) -> None:
+    print(f"{exc.file}: {len(exc.problems)} error(s)", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kiosk import logs
+    from kiosk.daemon import Daemon
+
+    settings = load_settings(args.config)
+    logs.setup(args.log_level)
+    asyncio.run(Daemon(settings).run())
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.file)
+    print(
+        f"{args.file}: OK (cabin {settings.site.cabin_id}, "
+        f"{len(settings.instruments)} instrument(s), {len(settings.hygiene.steps)} hygiene step(s))"
+    )
+    return 0
+
+
+def cmd_config_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(CabinSettings.model_json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""The cabin daemon: one asyncio process that owns the lifecycle and every component."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from kiosk.api import build_app
+from kiosk.appointments import AppointmentStore
+from kiosk.bus import EventBus
+from kiosk.component import Component, Context
+from kiosk.hours_keeper import keep_hours
+from kiosk.lifecycle import Lifecycle, LifecycleStore
+from kiosk.sdnotify import Notifier, watchdog_interval, watchdog_loop
+from kiosk.settings import CabinSettings
+from kiosk.tasks import TaskSupervisor
+from kiosk.wiring import component_factories
+
+log = logging.getLogger(__name__)
+
+# systemd's default TimeoutStopSec is 90 s, but ours is 10 s (kiosk.service): leave
+# 5 s for everything, then exit anyway.
+SHUTDOWN_TIMEOUT_S = 5.0
+COMPONENT_START_TIMEOUT_S = 30.0
+
+
+class Daemon:
+    def __init__(
+        self,
+        settings: CabinSettings,
+        *,
+        notifier: Notifier | None = None,
+        demo_login_token: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.demo_login_token = demo_login_token
+        self.notifier = notifier or Notifier()
+        self.stop_requested = asyncio.Event()
+        self.ctx: Context | None = None
+        self.url: str | None = None
+        self._runner: web.AppRunner | None = None
+        self._started: list[Component] = []
+        self.extra: dict[str, Any] = {}
+
+    @property
+    def runtime_file(self) -> Path:
+        return self.settings.storage.state_dir / "runtime.json"
+
+    async def start(self) -> Context:
+        s = self.settings
+        s.storage.state_dir.mkdir(parents=True, exist_ok=True)
+        bus = EventBus()
+        store = LifecycleStore(s.storage.database)
+        lifecycle = Lifecycle(store, bus, is_open=s.hours.is_open)
+        lifecycle.recover()
+        ctx = Context(
+            settings=s,
+            bus=bus,
+            lifecycle=lifecycle,
+            appointments=AppointmentStore(s.storage.database),
+            tasks=TaskSupervisor(),
+            demo_login_token=self.demo_login_token if s.demo else None,
+        )
+        ctx.components.update(self.extra.get("components", {}))
+        self.ctx = ctx
+        for factory in component_factories():
+            component = factory(ctx)
+            ctx.components[component.name] = component
+        for component in ctx.components.values():
+            async with asyncio.timeout(COMPONENT_START_TIMEOUT_S):
+                await component.start()
+            self._started.append(component)
+        await self._serve(ctx)
+        ctx.tasks.spawn(keep_hours(lifecycle, s.hours), "opening-hours")
+        ctx.tasks.spawn(self._purge_loop(ctx), "retention-purge")
+        interval = watchdog_interval()
+        if interval is not None:
+            ctx.tasks.spawn(watchdog_loop(self.notifier, interval), "watchdog")
+        self.notifier.ready(f"serving {self.url}, state {lifecycle.state.value}")
+        log.info("cabin %s ready on %s, state %s", s.site.cabin_id, self.url, lifecycle.state.value)
+        return ctx
+
+    async def _serve(self, ctx: Context) -> None:
+        net = self.settings.network
+        app = build_app(ctx)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        ssl_context = None
+        if net.tls is not None:
+            import ssl
+
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(net.tls.certificate, net.tls.private_key)
+        site = web.TCPSite(self._runner, net.listen_host, net.listen_port, ssl_context=ssl_context)
+        await site.start()
+        port = _bound_port(site)
+        scheme = "https" if ssl_context else "http"
+        host = net.listen_host if ":" not in net.listen_host else f"[{net.listen_host}]"
+        self.url = f"{scheme}://{host}:{port}"
+        self.runtime_file.write_text(json.dumps({"url": self.url, "pid": os.getpid()}))
+
+    async def _purge_loop(self, ctx: Context) -> None:
+        retention = self.settings.retention
+        while True:
+            now = ctx.lifecycle.clock()
+            removed = ctx.appointments.purge(now - timedelta(days=retention.appointments_days))
+            if removed:
+                log.info("retention: purged %d appointments", removed)
+            await asyncio.sleep(retention.purge_interval_minutes * 60)
+
+    async def stop(self) -> None:
+        self.notifier.stopping()
+        ctx = self.ctx
+        try:
+            async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
+                if self._runner is not None:
+                    await self._runner.cleanup()
+                for component in reversed(self._started):
+                    try:
+                        await component.stop()
+                    except Exception:
+                        log.exception("component %s failed to stop", component.name)
+                if ctx is not None:
+                    await ctx.tasks.cancel_all(grace_s=1.0)
+        except TimeoutError:
+            log.exception("shutdown took longer than %.0f s", SHUTDOWN_TIMEOUT_S)
+        finally:
+            if ctx is not None:
+                ctx.appointments.close()
+                ctx.lifecycle.store.close()
+            self.runtime_file.unlink(missing_ok=True)
+        log.info("stopped")
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_requested.set)
+        try:
+            await self.start()
+            await self.stop_requested.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            await self.stop()
+
+
+def _bound_port(site: web.TCPSite) -> int:
+    """The port the site listens on (the configured one, or the one the OS chose for 0)."""
+    server = site._server
+    sockets = getattr(server, "sockets", None)
+    if not sockets:
+        raise RuntimeError("the HTTP server has no listening socket")
+    return int(sockets[0].getsockname()[1])

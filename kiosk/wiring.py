@@ -1,0 +1,15 @@
+"""Which components the daemon runs. Each package adds its factory here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kiosk.component import Component, Context
+
+# Started in this order, stopped in reverse. Each factory takes the shared context.
+ComponentFactory = Callable[[Context], Component]
+
+
+def component_factories() -> list[ComponentFactory]:
+    factories: list[ComponentFactory] = []
+    return factories

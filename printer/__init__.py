@@ -1,0 +1,1 @@
+"""Prescriptions: model, PDF rendering, printing through CUPS, job tracking."""

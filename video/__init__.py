@@ -1,0 +1,1 @@
+"""The WebRTC consultation call with the doctor (aiortc)."""

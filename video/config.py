@@ -1,0 +1,35 @@
+"""Configuration of the call: cameras, audio, doctor accounts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CameraSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    device: str | None = Field(None, description="v4l2 device; None: synthetic source")
+    width: int = Field(1280, ge=160, le=3840)
+    height: int = Field(720, ge=120, le=2160)
+    fps: int = Field(30, ge=1, le=60)
+
+
+class DoctorAccount(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    username: str = Field(pattern=r"^[a-z0-9._-]+$")
+    display_name: str
+    password_hash: str = Field(description="argon2 hash ('kiosk doctor hash-password')")
+    rpps: str | None = None
+    specialty: str = "Médecine générale"
+
+
+class CallSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    camera: CameraSettings = Field(default_factory=CameraSettings)
+    exam_camera: CameraSettings | None = None
+    audio_input: str | None = Field(None, description="ALSA/PulseAudio source; None: synthetic")
+    audio_output: str | None = None
+    doctors: list[DoctorAccount] = Field(default_factory=list)
+    doctor_absent_timeout_s: int = Field(300, ge=10, description="then: checkout")
