@@ -32,6 +32,8 @@ class Context:
     components: dict[str, Component] = dataclasses.field(default_factory=dict)
     # Demo only: a secret that logs the demo doctor in from the printed console URL.
     demo_login_token: str | None = None
+    # Shared with the local touchscreen UI process (kiosk/ui_auth.py).
+    ui_token: str = ""
 
 
 class Component(abc.ABC):

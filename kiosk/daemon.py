@@ -22,6 +22,7 @@ from kiosk.lifecycle import Lifecycle, LifecycleStore
 from kiosk.sdnotify import Notifier, watchdog_interval, watchdog_loop
 from kiosk.settings import CabinSettings
 from kiosk.tasks import TaskSupervisor
+from kiosk.ui_auth import create_token
 from kiosk.wiring import component_factories
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Daemon:
             appointments=AppointmentStore(s.storage.database),
             tasks=TaskSupervisor(),
             demo_login_token=self.demo_login_token if s.demo else None,
+            ui_token=create_token(s.storage.state_dir),
         )
         ctx.components.update(self.extra.get("components", {}))
         self.ctx = ctx
