@@ -7,9 +7,9 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -23,7 +23,7 @@ from kiosk.sdnotify import Notifier, watchdog_interval, watchdog_loop
 from kiosk.settings import CabinSettings
 from kiosk.tasks import TaskSupervisor
 from kiosk.ui_auth import create_token
-from kiosk.wiring import component_factories
+from kiosk.wiring import ComponentFactory, component_factories
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class Daemon:
         *,
         notifier: Notifier | None = None,
         demo_login_token: str | None = None,
+        extra_components: Sequence[ComponentFactory] = (),
     ) -> None:
         self.settings = settings
         self.demo_login_token = demo_login_token
@@ -49,7 +50,7 @@ class Daemon:
         self.url: str | None = None
         self._runner: web.AppRunner | None = None
         self._started: list[Component] = []
-        self.extra: dict[str, Any] = {}
+        self.extra_components = list(extra_components)
 
     @property
     def runtime_file(self) -> Path:
@@ -71,9 +72,8 @@ class Daemon:
             demo_login_token=self.demo_login_token if s.demo else None,
             ui_token=create_token(s.storage.state_dir),
         )
-        ctx.components.update(self.extra.get("components", {}))
         self.ctx = ctx
-        for factory in component_factories():
+        for factory in [*component_factories(), *self.extra_components]:
             component = factory(ctx)
             ctx.components[component.name] = component
         for component in ctx.components.values():
