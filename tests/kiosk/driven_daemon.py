@@ -1,0 +1,61 @@
+"""A real cabin daemon process with one extra, test-only component that lets a test drive
+the lifecycle over HTTP (POST /test/transition, POST /test/disinfect).
+
+Run as: python -m tests.kiosk.driven_daemon CONFIG. Everything else is the production
+daemon: same settings, storage, API, signals and sd_notify."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from kiosk import logs
+from kiosk.component import Component, Context
+from kiosk.daemon import Daemon
+from kiosk.db import Transaction
+from kiosk.lifecycle import LifecycleStore, State, TransitionRefused
+from kiosk.settings import load_settings
+
+
+class LifecycleDriver(Component):
+    name = "test_driver"
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [
+            web.post("/test/transition", self.transition),
+            web.post("/test/disinfect", self.disinfect),
+        ]
+
+    async def transition(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        try:
+            self.ctx.lifecycle.transition(State(body["to"]), "test driver")
+        except TransitionRefused as exc:
+            return web.json_response({"error": str(exc)}, status=409)
+        return web.json_response({"state": self.ctx.lifecycle.state.value})
+
+    async def disinfect(self, request: web.Request) -> web.Response:
+        store = self.ctx.lifecycle.store
+        session = store.undisinfected_session()
+        if session is None:
+            return web.json_response({"error": "nothing to disinfect"}, status=409)
+        with Transaction(store.conn) as conn:
+            LifecycleStore.mark_disinfected(conn, session, "test-entry", datetime.now(UTC))
+        return web.json_response({"session": session})
+
+
+def driver(ctx: Context) -> Component:
+    return LifecycleDriver(ctx)
+
+
+def main() -> None:
+    settings = load_settings(sys.argv[1])
+    logs.setup("INFO")
+    asyncio.run(Daemon(settings, extra_components=[driver]).run())
+
+
+if __name__ == "__main__":
+    main()
