@@ -116,6 +116,11 @@ class Daemon:
             removed = ctx.appointments.purge(now - timedelta(days=retention.appointments_days))
             if removed:
                 log.info("retention: purged %d appointments", removed)
+            removed = ctx.lifecycle.store.purge_sessions(
+                now - timedelta(days=retention.sessions_days)
+            )
+            if removed:
+                log.info("retention: purged %d session records", removed)
             await asyncio.sleep(retention.purge_interval_minutes * 60)
 
     async def stop(self) -> None:

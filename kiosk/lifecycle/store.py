@@ -160,6 +160,14 @@ class LifecycleStore:
         if cur.rowcount != 1:
             raise LookupError(f"no session {session_id} awaiting disinfection")
 
+    def purge_sessions(self, older_than: datetime) -> int:
+        """Deletes disinfected sessions that ended before ``older_than`` (retention)."""
+        with Transaction(self.conn) as c:
+            return c.execute(
+                "DELETE FROM sessions WHERE disinfected_at IS NOT NULL AND ended_at < ?",
+                (older_than.isoformat(),),
+            ).rowcount
+
     def transitions(self, limit: int = 100) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT * FROM transitions ORDER BY seq DESC LIMIT ?", (limit,)

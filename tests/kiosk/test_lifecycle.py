@@ -159,3 +159,13 @@ def test_recovery_never_frees_an_undisinfected_cabin(tmp_path: Path, state: Stat
         assert lc2.state is S.OUT_OF_SERVICE
     else:
         assert lc2.state in (S.IDLE, S.CLOSED)
+
+
+def test_old_disinfected_sessions_are_purged_open_ones_never(tmp_path: Path) -> None:
+    lc, _ = make(tmp_path)
+    drive(lc, [S.CHECK_IN, S.AWAITING_DISINFECTION, S.CLEANING])
+    disinfect(lc)
+    drive(lc, [S.IDLE, S.CHECK_IN, S.AWAITING_DISINFECTION])
+    future = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
+    assert lc.store.purge_sessions(future) == 1
+    assert lc.store.undisinfected_session() == lc.session_id  # the open one stays
