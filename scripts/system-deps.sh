@@ -3,7 +3,9 @@
 # Idempotent: when everything is there it only runs dpkg-query.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t PACKAGES < <(grep -v '^\s*#' scripts/debian-packages.txt | awk 'NF {print $1}')
+LIST=${KIOSK_DEBIAN_PACKAGES:-scripts/debian-packages.txt}
+[[ -r "$LIST" ]] || { echo "cannot read $LIST" >&2; exit 1; }
+mapfile -t PACKAGES < <(grep -v "^\s*#" "$LIST" | awk "NF {print \$1}")
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
