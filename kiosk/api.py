@@ -35,7 +35,17 @@ def build_app(ctx: Context) -> web.Application:
     )
     for component in ctx.components.values():
         app.add_routes(component.routes())
+    app.on_shutdown.append(_close_long_requests)
     return app
+
+
+async def _close_long_requests(app: web.Application) -> None:
+    """Components holding long requests open (WebSockets) close them here, before the
+    server waits for every handler to finish."""
+    for component in app[CTX_KEY].components.values():
+        hook = getattr(component, "close_long_requests", None)
+        if hook is not None:
+            await hook()
 
 
 def json_error(status: int, message: str, **extra: Any) -> web.Response:

@@ -12,4 +12,7 @@ ComponentFactory = Callable[[Context], Component]
 
 def component_factories() -> list[ComponentFactory]:
     factories: list[ComponentFactory] = []
+    from kiosk.checkin import checkin_factory
+
+    factories.append(checkin_factory)
     return factories

@@ -70,6 +70,8 @@ class CabinSettings(BaseSettings):
         data = self.model_dump(mode="json")
         for ref in data["hygiene"]["referents"]:
             ref["pin_hash"] = "***"
+        if data["site"].get("technician_pin_hash"):
+            data["site"]["technician_pin_hash"] = "***"
         for doc in data["call"]["doctors"]:
             doc["password_hash"] = "***"  # noqa: S105 - redacting, not a secret
         return data

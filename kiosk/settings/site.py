@@ -26,3 +26,9 @@ class SiteSettings(BaseModel):
     minor_min_age: int = Field(
         15, ge=0, description="minors from this age (over 14) with a legal representative"
     )
+    technician_pin_hash: str = Field(
+        "", description="argon2 hash of the technician's touchscreen PIN; empty: no access"
+    )
+    ui_inactivity_s: int = Field(
+        90, ge=5, le=3600, description="touchscreen: back to welcome after this long untouched"
+    )

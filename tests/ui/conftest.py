@@ -1,0 +1,115 @@
+"""A real daemon in this process (with the checkin component) for the UI tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from kiosk.appointments import AppointmentIn
+from kiosk.component import Context
+from kiosk.daemon import Daemon
+from kiosk.db import Transaction
+from kiosk.lifecycle import LifecycleStore
+from kiosk.settings import load_settings
+from kiosk.ui_auth import HEADER
+from tests.kiosk.conftest import BASE_TOML, TEST_TOKEN_DIGEST
+
+# argon2 hash of "2468" (the technician PIN of the tests).
+TECH_PIN = "2468"
+
+
+def _tech_hash() -> str:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024).hash(TECH_PIN)
+
+
+class RunningCabin:
+    def __init__(self, daemon: Daemon, ctx: Context) -> None:
+        self.daemon = daemon
+        self.ctx = ctx
+        assert daemon.url is not None
+        self.url = daemon.url
+        self.headers = {HEADER: ctx.ui_token}
+
+    def add_appointment(self, code: str = "123456", **fields: Any) -> None:
+        now = datetime.now(UTC)
+        data = {
+            "slot_start": now - timedelta(minutes=5),
+            "slot_end": now + timedelta(minutes=25),
+            "family_name": "Dupont",
+            "given_name": "Hélène",
+            "birth_date": "1948-03-02",
+            "reason": "toux",
+            "code": code,
+            **fields,
+        }
+        self.ctx.appointments.add(AppointmentIn.model_validate(data))
+
+    def disinfect(self) -> None:
+        store = self.ctx.lifecycle.store
+        session = store.undisinfected_session()
+        assert session is not None
+        with Transaction(store.conn) as conn:
+            LifecycleStore.mark_disinfected(conn, session, "test-entry", datetime.now(UTC))
+
+    async def post(self, path: str, body: Any = None) -> tuple[int, Any]:
+        async with (
+            aiohttp.ClientSession(headers=self.headers) as http,
+            http.post(self.url + path, json=body if body is not None else {}) as resp,
+        ):
+            return resp.status, await resp.json()
+
+    async def get(self, path: str) -> tuple[int, Any]:
+        async with (
+            aiohttp.ClientSession(headers=self.headers) as http,
+            http.get(self.url + path) as resp,
+        ):
+            return resp.status, await resp.json()
+
+
+StartCabin = Callable[..., Any]
+
+
+async def wait_until(predicate: Callable[[], bool], within_s: float = 5.0) -> None:
+    """Polls ``predicate`` until it holds; fails after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within_s} s")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def start_cabin(tmp_path: Path) -> AsyncIterator[StartCabin]:
+    daemons: list[Daemon] = []
+
+    async def start(
+        *, always_open: bool = True, weekly: str = "", walk_in: bool = False, extra_site: str = ""
+    ) -> RunningCabin:
+        text = BASE_TOML.format(
+            always_open=str(always_open).lower(),
+            weekly=weekly,
+            token_digest=TEST_TOKEN_DIGEST,
+            state_dir=tmp_path / "state",
+        )
+        site = f'walk_in = {str(walk_in).lower()}\ntechnician_pin_hash = "{_tech_hash()}"\n'
+        site += 'booking_hint = "Prenez rendez-vous au 01 23 45 67 89"\n' + extra_site
+        text = text.replace("[hours]", site + "\n[hours]", 1)
+        path = tmp_path / "cabin.toml"
+        path.write_text(text, encoding="utf-8")
+        daemon = Daemon(load_settings(path))
+        ctx = await daemon.start()
+        daemons.append(daemon)
+        return RunningCabin(daemon, ctx)
+
+    yield start
+    for daemon in daemons:
+        await daemon.stop()
