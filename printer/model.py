@@ -1,0 +1,323 @@
+"""The prescription model: every mention of article R.5132-3 of the Code de la santé
+publique, validated. `parse_prescription` turns the JSON the doctor console sends into a
+`Prescription` or raises `PrescriptionInvalid` listing every problem with its path."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from printer.errors import PrescriptionInvalid, Problem
+from printer.secure_paper import secure_paper_message, secure_paper_substance
+
+# Naive dates from the console are French local time.
+PARIS = ZoneInfo("Europe/Paris")
+# Age under which weight is a required mention (posology by weight).
+CHILD_AGE_YEARS = 18
+MAX_ITEMS = 40
+NUMBER_PATTERN = r"^[A-Z0-9][A-Z0-9-]{5,39}$"
+
+Text = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when the last digit of ``digits`` is its Luhn check digit."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _check_rpps(value: str) -> str:
+    compact = re.sub(r"\s", "", value)
+    if not re.fullmatch(r"\d{11}", compact):
+        raise ValueError("le numéro RPPS a 11 chiffres")
+    if not luhn_valid(compact):
+        raise ValueError("numéro RPPS invalide (la clé de contrôle, dernier chiffre, est fausse)")
+    return compact
+
+
+def normalise_phone(value: str) -> str:
+    """A French phone number as +33 followed by 9 digits."""
+    compact = re.sub(r"[\s.\-()]", "", value)
+    if compact.startswith("+33"):
+        rest = compact[3:]
+    elif compact.startswith("0033"):
+        rest = compact[4:]
+    elif compact.startswith("0"):
+        rest = compact[1:]
+    else:
+        raise ValueError("numéro de téléphone français attendu (0X XX XX XX XX ou +33 X ...)")
+    if not re.fullmatch(r"[1-9]\d{8}", rest):
+        raise ValueError("numéro de téléphone français attendu : 10 chiffres")
+    return "+33" + rest
+
+
+def format_phone(e164: str) -> str:
+    """+33123456789 -> +33 1 23 45 67 89."""
+    rest = e164[3:]
+    pairs = " ".join(rest[i : i + 2] for i in range(1, 9, 2))
+    return f"+33 {rest[0]} {pairs}"
+
+
+def _check_address(value: str) -> str:
+    if "france" not in value.lower():
+        raise ValueError("l'adresse professionnelle doit indiquer le pays : France")
+    return value
+
+
+def _check_email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", value):
+        raise ValueError("adresse e-mail invalide")
+    return value
+
+
+def _check_png(value: str) -> str:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ValueError("image de signature : base64 invalide") from None
+    if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ValueError("image de signature : une image PNG est attendue")
+    return value
+
+
+def _upper_sex(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Prescriber(_Strict):
+    name: Text  # "Dr Marie Curie": printed as given
+    specialty: Text  # qualification, e.g. "Médecine générale"
+    rpps: Annotated[str, AfterValidator(_check_rpps)]
+    address: Annotated[Text, AfterValidator(_check_address)]
+    phone: Annotated[str, AfterValidator(normalise_phone)]
+    email: Annotated[Text, AfterValidator(_check_email)]
+    # Optional handwritten signature (base64 PNG); the signed mention is always printed.
+    signature_png: Annotated[str, AfterValidator(_check_png)] | None = None
+
+
+class Patient(_Strict):
+    family_name: Text
+    given_name: Text
+    sex: Annotated[Literal["F", "M"], BeforeValidator(_upper_sex)]
+    birth_date: date
+    weight_kg: float | None = Field(None, gt=0, le=400)
+    height_cm: float | None = Field(None, gt=20, le=260)
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_year(cls, value: date) -> date:
+        if value.year < 1900:
+            raise ValueError("date de naissance invalide")
+        return value
+
+    def age_on(self, day: date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
+class Item(_Strict):
+    medication: Text  # INN (DCI) with strength and form
+    posology: Annotated[str, Field(min_length=1, max_length=1000)]
+    duration: Text | None = None
+    quantity: Text | None = None
+    renewals: int = Field(0, ge=0, le=12)
+    non_substitutable: bool = False
+
+    @field_validator("medication")
+    @classmethod
+    def _plain_paper_only(cls, value: str) -> str:
+        substance = secure_paper_substance(value)
+        if substance is not None:
+            raise ValueError(secure_paper_message(value, substance))
+        return value
+
+
+class Prescription(_Strict):
+    prescriber: Prescriber
+    patient: Patient
+    items: list[Item] = Field(min_length=1, max_length=MAX_ITEMS)
+    issued_at: datetime
+    notes: Annotated[str, Field(max_length=4000)] | None = None
+    # Unique number carried by the QR code; derived from the content when not given.
+    number: Annotated[str, Field(pattern=NUMBER_PATTERN)] | None = None
+
+    @field_validator("issued_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=PARIS)
+
+    @property
+    def prescription_number(self) -> str:
+        assert self.number is not None  # set by parse_prescription
+        return self.number
+
+
+class Summary(_Strict):
+    """The consultation summary (compte rendu) printed for the patient."""
+
+    prescriber: Prescriber
+    patient: Patient
+    text: Annotated[str, Field(min_length=1, max_length=20000)]
+    issued_at: datetime
+    number: Annotated[str, Field(pattern=NUMBER_PATTERN)] | None = None
+
+    @field_validator("issued_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=PARIS)
+
+
+def content_number(prefix: str, payload: Mapping[str, Any]) -> str:
+    """A stable unique number: the same content always gets the same number."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:12].upper()
+    return f"{prefix}-{digest[:4]}-{digest[4:8]}-{digest[8:]}"
+
+
+def parse_prescription(data: Any) -> Prescription:
+    """Validate the console's JSON; raise PrescriptionInvalid listing every problem."""
+    if not isinstance(data, Mapping):
+        raise PrescriptionInvalid([{"path": "(ordonnance)", "message": "objet JSON attendu"}])
+    problems: list[Problem] = []
+    parsed: Prescription | None = None
+    try:
+        parsed = Prescription.model_validate(dict(data))
+    except ValidationError as exc:
+        problems += problems_from(exc)
+    problems += _cross_checks(data)
+    if problems or parsed is None:
+        raise PrescriptionInvalid(_dedupe(problems))
+    if parsed.number is None:
+        body = parsed.model_dump(mode="json", exclude={"number"})
+        parsed = parsed.model_copy(update={"number": content_number("ORD", body)})
+    return parsed
+
+
+def parse_summary(data: Any) -> Summary:
+    if not isinstance(data, Mapping):
+        raise PrescriptionInvalid([{"path": "(compte rendu)", "message": "objet JSON attendu"}])
+    try:
+        parsed = Summary.model_validate(dict(data))
+    except ValidationError as exc:
+        raise PrescriptionInvalid(problems_from(exc)) from None
+    if parsed.number is None:
+        body = parsed.model_dump(mode="json", exclude={"number"})
+        parsed = parsed.model_copy(update={"number": content_number("CR", body)})
+    return parsed
+
+
+def _cross_checks(data: Mapping[str, Any]) -> list[Problem]:
+    """Rules across fields, checked on the raw input so they are listed with the rest."""
+    problems: list[Problem] = []
+    items = data.get("items")
+    if isinstance(items, list):
+        for i, item in enumerate(items):
+            if isinstance(item, Mapping) and not item.get("duration") and not item.get("quantity"):
+                problems.append(
+                    {
+                        "path": f"items.{i}.duration",
+                        "message": "indiquez la durée du traitement ou la quantité",
+                    }
+                )
+    patient = data.get("patient")
+    if isinstance(patient, Mapping) and patient.get("weight_kg") is None:
+        try:
+            born = date.fromisoformat(str(patient.get("birth_date")))
+            issued = datetime.fromisoformat(str(data.get("issued_at"))).date()
+        except ValueError:
+            return problems
+        age = issued.year - born.year - ((issued.month, issued.day) < (born.month, born.day))
+        if age < CHILD_AGE_YEARS:
+            problems.append(
+                {
+                    "path": "patient.weight_kg",
+                    "message": f"le poids est obligatoire pour un patient de moins de "
+                    f"{CHILD_AGE_YEARS} ans",
+                }
+            )
+    return problems
+
+
+_FRENCH = {
+    "missing": "champ obligatoire",
+    "extra_forbidden": "champ inconnu",
+    "string_too_short": "ne doit pas être vide",
+    "string_too_long": "texte trop long",
+    "string_type": "texte attendu",
+    "string_pattern_mismatch": "format invalide (lettres majuscules, chiffres et tirets)",
+    "date_from_datetime_parsing": "date invalide (format AAAA-MM-JJ)",
+    "date_from_datetime_inexact": "date sans heure attendue (format AAAA-MM-JJ)",
+    "date_parsing": "date invalide (format AAAA-MM-JJ)",
+    "date_type": "date invalide (format AAAA-MM-JJ)",
+    "datetime_parsing": "date et heure invalides (ISO 8601, ex. 2026-11-23T10:30:00+01:00)",
+    "datetime_from_date_parsing": "date et heure invalides (ISO 8601)",
+    "datetime_type": "date et heure invalides (ISO 8601)",
+    "int_parsing": "nombre entier attendu",
+    "int_type": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu",
+    "float_parsing": "nombre attendu",
+    "float_type": "nombre attendu",
+    "bool_parsing": "vrai ou faux attendu",
+    "bool_type": "vrai ou faux attendu",
+    "literal_error": "valeur non admise : F ou M",
+    "list_type": "liste attendue",
+    "model_type": "objet attendu",
+    "dict_type": "objet attendu",
+    "too_short": "au moins une ligne est nécessaire",
+    "too_long": "trop de lignes",
+}
+
+
+def problems_from(exc: ValidationError) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "(ordonnance)"
+        kind = err["type"]
+        if kind == "value_error":
+            message = str(err.get("ctx", {}).get("error", err["msg"]))
+        elif kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
+            message = "valeur hors limites"
+        else:
+            message = _FRENCH.get(kind, err["msg"])
+        problems.append({"path": path, "message": message})
+    return problems
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out: list[Problem] = []
+    for p in problems:
+        key = (p["path"], p["message"])
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out

@@ -1,0 +1,192 @@
+"""Prescriptions and consultation summaries to PDF (reportlab), in French.
+
+Same input, same bytes: invariant mode and dates taken from ``issued_at``."""
+
+from __future__ import annotations
+
+import base64
+import io
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from babel.dates import format_date
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer
+
+from printer.model import PARIS, Patient, Prescriber, Prescription, Summary, format_phone
+from printer.pdfpage import (
+    FONT,
+    FONT_BOLD,
+    PageLayout,
+    Paper,
+    RunningText,
+    build_pdf,
+    register_fonts,
+)
+
+TELECONSULTATION_MENTION = "Ordonnance établie dans le cadre d'une téléconsultation"
+SUMMARY_MENTION = "Compte rendu établi dans le cadre d'une téléconsultation"
+SIGNATURE_HEIGHT_MM = 18
+
+
+class _Styles:
+    def __init__(self, layout: PageLayout) -> None:
+        register_fonts()
+        pt = layout.body_pt
+        self.body = ParagraphStyle(
+            "body", fontName=FONT, fontSize=pt, leading=pt * 1.3, alignment=TA_LEFT
+        )
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=pt - 1.5, leading=pt * 1.15)
+        self.title = ParagraphStyle(
+            "title", parent=self.body, fontName=FONT_BOLD, fontSize=pt + 5, leading=pt * 1.9
+        )
+        self.strong = ParagraphStyle("strong", parent=self.body, fontName=FONT_BOLD)
+        self.item = ParagraphStyle("item", parent=self.body, leftIndent=5 * mm)
+        self.item_strong = ParagraphStyle("item_strong", parent=self.item, fontName=FONT_BOLD)
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def long_date(when: datetime) -> str:
+    return format_date(when.astimezone(PARIS).date(), format="long", locale="fr_FR")
+
+
+def doctor_title(name: str) -> str:
+    lowered = name.lower()
+    return name if lowered.startswith(("dr ", "dr.", "docteur", "pr ")) else f"Dr {name}"
+
+
+def patient_line(patient: Patient) -> str:
+    born = "née" if patient.sex == "F" else "né"
+    return f"{patient.given_name} {patient.family_name}, {born} le {patient.birth_date:%d/%m/%Y}"
+
+
+def _prescriber_block(p: Prescriber, st: _Styles) -> list[Flowable]:
+    return [
+        _p(doctor_title(p.name), st.strong),
+        _p(p.specialty, st.body),
+        _p(f"N° RPPS : {p.rpps}", st.body),
+        _p(p.address, st.body),
+        _p(f"Tél. : {format_phone(p.phone)}  —  {p.email}", st.body),
+        Spacer(1, 4 * mm),
+    ]
+
+
+def _patient_block(patient: Patient, issued_at: datetime, st: _Styles) -> list[Flowable]:
+    civility = "Mme" if patient.sex == "F" else "M."
+    born = "Née" if patient.sex == "F" else "Né"
+    sex = "féminin" if patient.sex == "F" else "masculin"
+    age = patient.age_on(issued_at.astimezone(PARIS).date())
+    details = [f"{born} le {patient.birth_date:%d/%m/%Y} ({age} ans)", f"sexe {sex}"]
+    if patient.weight_kg is not None:
+        details.append(f"poids : {patient.weight_kg:g} kg")
+    if patient.height_cm is not None:
+        details.append(f"taille : {patient.height_cm:g} cm")
+    return [
+        _p(f"Patient : {civility} {patient.given_name} {patient.family_name}", st.strong),
+        _p(" — ".join(details), st.body),
+        Spacer(1, 4 * mm),
+    ]
+
+
+def _signature(p: Prescriber, issued_at: datetime, st: _Styles) -> list[Flowable]:
+    local = issued_at.astimezone(PARIS)
+    flow: list[Flowable] = [
+        Spacer(1, 6 * mm),
+        _p(
+            f"Signé électroniquement par {doctor_title(p.name)} le {long_date(issued_at)} "
+            f"à {local:%H:%M}",
+            st.strong,
+        ),
+    ]
+    if p.signature_png is not None:
+        raw = base64.b64decode(p.signature_png)
+        img = Image(io.BytesIO(raw), height=SIGNATURE_HEIGHT_MM * mm, kind="proportional")
+        img.hAlign = "LEFT"
+        flow.append(img)
+    return flow
+
+
+def _item_block(n: int, item_text: list[tuple[str, bool]], st: _Styles) -> Flowable:
+    parts: list[Flowable] = []
+    for i, (text, bold) in enumerate(item_text):
+        style = (st.strong if i == 0 else st.item_strong) if bold else st.item
+        parts.append(_p(f"{n}. {text}" if i == 0 else text, style))
+    parts.append(Spacer(1, 3 * mm))
+    return KeepTogether(parts)
+
+
+def prescription_story(rx: Prescription, layout: PageLayout) -> list[Flowable]:
+    st = _Styles(layout)
+    story: list[Flowable] = _prescriber_block(rx.prescriber, st)
+    story += [
+        _p(f"Le {long_date(rx.issued_at)}", st.body),
+        Spacer(1, 3 * mm),
+        *_patient_block(rx.patient, rx.issued_at, st),
+        _p("ORDONNANCE", st.title),
+        _p(TELECONSULTATION_MENTION, st.small),
+        Spacer(1, 4 * mm),
+    ]
+    for n, item in enumerate(rx.items, start=1):
+        lines: list[tuple[str, bool]] = [(item.medication, True), (item.posology, False)]
+        amounts = []
+        if item.duration:
+            amounts.append(f"Durée : {item.duration}")
+        if item.quantity:
+            amounts.append(f"Quantité : {item.quantity}")
+        lines.append(("  —  ".join(amounts), False))
+        if item.renewals:
+            lines.append((f"À renouveler {item.renewals} fois", False))
+        else:
+            lines.append(("Non renouvelable", False))
+        if item.non_substitutable:
+            lines.append(("Non substituable", True))
+        story.append(_item_block(n, lines, st))
+    if rx.notes:
+        story += [Spacer(1, 2 * mm), _p(f"Remarques : {rx.notes}", st.body)]
+    story += _signature(rx.prescriber, rx.issued_at, st)
+    return story
+
+
+def render_prescription(rx: Prescription, paper: Paper = "A4") -> bytes:
+    layout = PageLayout.for_paper(paper)
+    running = RunningText(
+        title="Ordonnance",
+        number=rx.prescription_number,
+        patient_line=patient_line(rx.patient),
+        footer_mention=TELECONSULTATION_MENTION,
+        issued_at=rx.issued_at,
+        author=doctor_title(rx.prescriber.name),
+    )
+    return build_pdf(prescription_story(rx, layout), running, layout)
+
+
+def render_summary(summary: Summary, paper: Paper = "A4") -> bytes:
+    layout = PageLayout.for_paper(paper)
+    st = _Styles(layout)
+    assert summary.number is not None  # set by parse_summary
+    story: list[Flowable] = _prescriber_block(summary.prescriber, st)
+    story += [
+        _p(f"Le {long_date(summary.issued_at)}", st.body),
+        Spacer(1, 3 * mm),
+        *_patient_block(summary.patient, summary.issued_at, st),
+        _p("COMPTE RENDU DE TÉLÉCONSULTATION", st.title),
+        Spacer(1, 2 * mm),
+    ]
+    for paragraph in summary.text.split("\n\n"):
+        if paragraph.strip():
+            story += [_p(paragraph.strip(), st.body), Spacer(1, 2 * mm)]
+    story += _signature(summary.prescriber, summary.issued_at, st)
+    running = RunningText(
+        title="Compte rendu",
+        number=summary.number,
+        patient_line=patient_line(summary.patient),
+        footer_mention=SUMMARY_MENTION,
+        issued_at=summary.issued_at,
+        author=doctor_title(summary.prescriber.name),
+    )
+    return build_pdf(story, running, layout)
