@@ -1,0 +1,251 @@
+"""The tamper-evident disinfection log: an append-only SQLite table, each entry chained to
+the previous one by SHA-256.
+
+hash = sha256(prev_hash + canonical JSON of the entry), canonical = sorted keys, no spaces,
+UTF-8. The entry includes its own seq, so moving an entry changes its hash. Triggers refuse
+UPDATE and DELETE; someone editing the file directly is caught by ``verify``. The last hash
+is also kept as the session's ``disinfection_ref`` (an anchor outside the chain), so that
+deleting the newest entries or re-hashing the whole chain shows too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any, Literal
+
+from kiosk.db import Transaction
+from kiosk.lifecycle import LifecycleStore
+
+GENESIS_HASH = "0" * 64
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS hygiene_log (
+    seq INTEGER PRIMARY KEY,
+    cabin_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    referent_id TEXT NOT NULL,
+    referent_name TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    instruments_cleaned TEXT NOT NULL,
+    consumables_replaced TEXT NOT NULL,
+    anomalies TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS hygiene_log_session ON hygiene_log (session_id);
+CREATE TRIGGER IF NOT EXISTS hygiene_log_no_update BEFORE UPDATE ON hygiene_log
+BEGIN SELECT RAISE(ABORT, 'hygiene_log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS hygiene_log_no_delete BEFORE DELETE ON hygiene_log
+BEGIN SELECT RAISE(ABORT, 'hygiene_log is append-only'); END;
+"""
+
+Outcome = Literal["disinfected", "anomaly"]
+JSON_COLUMNS = ("steps", "instruments_cleaned", "consumables_replaced", "anomalies")
+TEXT_COLUMNS = (
+    "cabin_id",
+    "session_id",
+    "referent_id",
+    "referent_name",
+    "outcome",
+    "started_at",
+    "ended_at",
+)
+_COLUMNS = ("seq", *TEXT_COLUMNS, *JSON_COLUMNS, "prev_hash", "hash")
+INSERT_SQL = (
+    f"INSERT INTO hygiene_log ({', '.join(_COLUMNS)}) "  # noqa: S608 - constant names
+    f"VALUES ({', '.join('?' * len(_COLUMNS))})"
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EntryDraft:
+    """What the referent did, before it gets its place in the chain."""
+
+    cabin_id: str
+    session_id: str
+    referent_id: str
+    referent_name: str
+    outcome: Outcome
+    started_at: datetime
+    ended_at: datetime
+    # Each: {id, label_fr, started_at, confirmed_at, consumables} (times ISO or None).
+    steps: list[dict[str, Any]]
+    instruments_cleaned: list[str]
+    consumables_replaced: list[str]
+    anomalies: list[dict[str, Any]]  # each: {step_id, reason, at}
+
+    def content(self, seq: int) -> dict[str, Any]:
+        return {
+            "seq": seq,
+            "cabin_id": self.cabin_id,
+            "session_id": self.session_id,
+            "referent_id": self.referent_id,
+            "referent_name": self.referent_name,
+            "outcome": self.outcome,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat(),
+            "steps": self.steps,
+            "instruments_cleaned": self.instruments_cleaned,
+            "consumables_replaced": self.consumables_replaced,
+            "anomalies": self.anomalies,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class LogEntry:
+    seq: int
+    content: dict[str, Any]  # includes seq
+    prev_hash: str
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.content, "prev_hash": self.prev_hash, "hash": self.hash}
+
+
+def canonical(content: dict[str, Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical(content)).hexdigest()
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)
+
+
+def append(conn: sqlite3.Connection, draft: EntryDraft) -> LogEntry:
+    """Appends the entry and, for a completed disinfection, releases the session
+    (LifecycleStore.mark_disinfected) in the same transaction: both or neither."""
+    with Transaction(conn) as c:
+        last = c.execute("SELECT seq, hash FROM hygiene_log ORDER BY seq DESC LIMIT 1").fetchone()
+        seq = 1 if last is None else int(last[0]) + 1
+        prev = GENESIS_HASH if last is None else str(last[1])
+        content = draft.content(seq)
+        digest = chain_hash(prev, content)
+        c.execute(
+            INSERT_SQL,
+            (
+                seq,
+                *(content[k] for k in TEXT_COLUMNS),
+                *(json.dumps(content[k], ensure_ascii=False) for k in JSON_COLUMNS),
+                prev,
+                digest,
+            ),
+        )
+        if draft.outcome == "disinfected":
+            LifecycleStore.mark_disinfected(c, draft.session_id, digest, draft.ended_at)
+    return LogEntry(seq, content, prev, digest)
+
+
+def _row_content(row: sqlite3.Row) -> dict[str, Any]:
+    content: dict[str, Any] = {"seq": row["seq"]}
+    for k in TEXT_COLUMNS:
+        content[k] = row[k]
+    for k in JSON_COLUMNS:
+        content[k] = json.loads(row[k])
+    return content
+
+
+def entries(
+    conn: sqlite3.Connection, *, since: datetime | None = None, limit: int | None = None
+) -> list[LogEntry]:
+    """Entries in chain order (oldest first); ``limit`` keeps the newest ones."""
+    sql = "SELECT * FROM hygiene_log"
+    args: list[Any] = []
+    if since is not None:
+        sql += " WHERE started_at >= ?"
+        args.append(since.isoformat())
+    sql += " ORDER BY seq DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(limit)
+    rows = conn.execute(sql, args).fetchall()
+    return [LogEntry(r["seq"], _row_content(r), r["prev_hash"], r["hash"]) for r in reversed(rows)]
+
+
+def entry_for_session(conn: sqlite3.Connection, session_id: str) -> str | None:
+    """The hash of the session's completed disinfection entry, if any."""
+    row = conn.execute(
+        "SELECT hash FROM hygiene_log WHERE session_id = ? AND outcome = 'disinfected' "
+        "ORDER BY seq DESC LIMIT 1",
+        (session_id,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    entries: int
+    bad_seq: int | None = None
+    reason: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"hygiene log intact: {self.entries} entries"
+        return f"hygiene log BROKEN at entry {self.bad_seq}: {self.reason}"
+
+
+def verify(conn: sqlite3.Connection) -> VerifyResult:
+    """Walks the chain; the first entry that was altered, deleted or moved, and why."""
+    conn.row_factory = sqlite3.Row
+    rows = conn.execute("SELECT * FROM hygiene_log ORDER BY seq").fetchall()
+    hashes_after: dict[str, int] = {str(r["hash"]): i for i, r in enumerate(rows)}
+    prev = GENESIS_HASH
+    for i, row in enumerate(rows):
+        expected = i + 1
+        seq = int(row["seq"])
+        if seq != expected:
+            why = f"entry {expected} is missing (deleted)"
+            return VerifyResult(False, len(rows), expected, why)
+        if row["prev_hash"] != prev:
+            later = hashes_after.get(str(row["prev_hash"]))
+            if later is not None and later > i:
+                why = "reordered: it follows an entry stored after it"
+            else:
+                why = "it does not follow the previous entry (an entry was deleted or altered)"
+            return VerifyResult(False, len(rows), seq, why)
+        try:
+            recomputed = chain_hash(prev, _row_content(row))
+        except (ValueError, TypeError):
+            return VerifyResult(False, len(rows), seq, "altered: unreadable content")
+        if recomputed != row["hash"]:
+            return VerifyResult(False, len(rows), seq, "altered: content does not match its hash")
+        prev = str(row["hash"])
+    missing = _anchors_missing(conn, set(hashes_after))
+    if missing is not None:
+        return VerifyResult(
+            False,
+            len(rows),
+            len(rows) + 1,
+            f"deleted: the disinfection of session {missing} has no entry in the chain",
+        )
+    return VerifyResult(True, len(rows))
+
+
+def _anchors_missing(conn: sqlite3.Connection, hashes: set[str]) -> str | None:
+    """A session released by a log entry that is no longer in the chain, if any."""
+    has_sessions = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'"
+    ).fetchone()
+    if has_sessions is None:
+        return None
+    for row in conn.execute(
+        "SELECT id, disinfection_ref FROM sessions WHERE disinfected_at IS NOT NULL "
+        "ORDER BY disinfected_at"
+    ):
+        ref = row[1]
+        # Only our own refs (64 hex digits) are anchors; other writers are not ours to judge.
+        if isinstance(ref, str) and len(ref) == 64 and ref not in hashes:
+            return str(row[0])
+    return None
