@@ -1,0 +1,123 @@
+"""The doctor on the patient's screen: a real aiortc call on loopback into RemoteMediaSink,
+rendered by pygame-ce offscreen; every remote track drained."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aioice.ice
+import numpy as np
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamTrack
+
+from video.config import CallSettings
+from video.media import cabin_tracks
+from video.media_synthetic import BeepTrack, SolidColorTrack
+from video.render import RemoteMediaSink
+from video.render_window import fit
+
+BOUND_S = 20.0  # a VP8 call on a busy 2-core machine
+DOCTOR_RGB = (200, 40, 90)
+COLOR_TOLERANCE = 12  # VP8 + YUV 4:2:0 round trip
+
+
+async def poll(condition: Callable[[], bool], what: str) -> None:
+    async with asyncio.timeout(BOUND_S):
+        while not condition():  # noqa: ASYNC110 - polling counters of another thread
+            await asyncio.sleep(0.02)
+    assert condition(), what
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # aioice leaves 127.0.0.1 out of host candidates; keep this call on loopback only.
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+
+
+async def connect(
+    doctor_tracks: list[MediaStreamTrack], on_cabin_track: Callable[[MediaStreamTrack], None]
+) -> tuple[RTCPeerConnection, RTCPeerConnection]:
+    config = RTCConfiguration(iceServers=[])
+    doctor, cabin = RTCPeerConnection(config), RTCPeerConnection(config)
+    for track in doctor_tracks:
+        doctor.addTrack(track)
+    cabin.on("track", on_cabin_track)
+    await doctor.setLocalDescription(await doctor.createOffer())
+    await cabin.setRemoteDescription(doctor.localDescription)
+    await cabin.setLocalDescription(await cabin.createAnswer())
+    await doctor.setRemoteDescription(cabin.localDescription)
+    return doctor, cabin
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[RemoteMediaSink]:
+    sink = RemoteMediaSink(CallSettings(), headless=True, window_size=(640, 480))
+    yield sink
+    await sink.stop()
+
+
+@pytest.mark.usefixtures("loopback_only")
+async def test_doctor_video_reaches_the_screen(sink: RemoteMediaSink, tmp_path: Path) -> None:
+    video = SolidColorTrack(320, 240, 30, DOCTOR_RGB)
+    audio = BeepTrack()
+    doctor, cabin = await connect([video, audio], sink.add_track)
+    try:
+        await poll(lambda: sink.frames_rendered >= 10, "frames rendered")
+        await poll(lambda: sink.audio_frames_drained >= 10, "audio drained")
+        pixels = await sink.capture()
+    finally:
+        await doctor.close()
+        await cabin.close()
+    # Offscreen, the surface takes the doctor's real pixel size: no cells, no scaling.
+    assert pixels.shape == (240, 320, 3)
+    centre = pixels[100:140, 140:180].reshape(-1, 3).astype(int)
+    assert np.abs(centre - DOCTOR_RGB).max() <= COLOR_TOLERANCE
+    assert sink.frames_received >= sink.frames_rendered
+
+
+@pytest.mark.usefixtures("loopback_only")
+async def test_self_view_in_the_corner(sink: RemoteMediaSink) -> None:
+    media = cabin_tracks(CallSettings.model_validate({"camera": {"width": 320, "height": 240}}))
+    sink.set_self_view(media.self_view())
+    doctor_video = SolidColorTrack(640, 480, 30, DOCTOR_RGB)
+    doctor, cabin = await connect([doctor_video], sink.add_track)
+    try:
+        await poll(lambda: sink.frames_rendered >= 5 and sink.self_view_frames >= 5, "frames")
+        pixels = await sink.capture()
+    finally:
+        await doctor.close()
+        await cabin.close()
+        await media.aclose()
+    h, w = pixels.shape[:2]
+    assert (w, h) == (640, 480)
+    corner = pixels[h - 60 : h - 20, w - 100 : w - 20].reshape(-1, 3).astype(int)
+    # The test pattern, not the doctor's colour, shows in the bottom-right corner.
+    assert np.abs(corner - DOCTOR_RGB).max() > 60
+    top_left = pixels[10:50, 10:50].reshape(-1, 3).astype(int)
+    assert np.abs(top_left - DOCTOR_RGB).max() <= COLOR_TOLERANCE
+
+
+async def test_waiting_screen_before_the_doctor(sink: RemoteMediaSink) -> None:
+    pixels = await sink.capture()
+    assert pixels.shape == (480, 640, 3)
+    assert sink.frames_rendered == 0
+    # The French waiting message: light text pixels on the dark background.
+    assert (pixels.max(axis=2) > 200).sum() > 100
+
+
+async def test_stopped_sink_refuses_new_tracks(sink: RemoteMediaSink) -> None:
+    await sink.stop()
+    track = BeepTrack()
+    sink.add_track(track)
+    assert track.readyState == "ended"
+    with pytest.raises(RuntimeError, match="no video window"):
+        await sink.capture()
+
+
+def test_fit_keeps_real_size_or_aspect() -> None:
+    assert fit((640, 480), (1280, 720)) == (640, 480)
+    assert fit((1920, 1080), (1280, 1024)) == (1280, 720)
+    assert fit((1280, 720), (640, 640)) == (640, 360)

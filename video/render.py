@@ -1,0 +1,184 @@
+"""The doctor on the patient's screen and speaker: `RemoteMediaSink`.
+
+Every remote track given to `add_track` is read continuously, shown or not (aiortc's
+receive queue is unbounded: a track nobody reads grows memory without limit).
+
+- video: the newest decoded frame goes to the video window (`render_window.VideoWindow`, a
+  pygame-ce window in its own thread); frames decoded faster than the window draws are
+  dropped, never queued;
+- audio: played through aiortc's MediaRecorder to the configured output
+  (`call.audio_output`, e.g. 'alsa:default': PipeWire's echo-cancelled sink on a cabin),
+  or read and dropped when no output is configured (demo, tests).
+
+`set_self_view(track)` adds the patient's own camera, small, in a corner (use
+`CabinMedia.self_view()`: the camera track itself belongs to the call's sender).
+
+Readers are tasks on the given TaskSupervisor (the daemon's `ctx.tasks`), or on a private
+one; `stop()` ends them and closes the window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import av
+from aiortc.contrib.media import MediaRecorder
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import VideoFrame
+
+from kiosk.tasks import TaskSupervisor
+from video.config import CallSettings
+from video.media import audio_device
+from video.render_window import Pixels, VideoWindow
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RemoteMediaSink"]
+
+WINDOW_STOP_TIMEOUT_S = 2.0  # the window thread wakes every 0.1 s; 2 s means it is stuck
+CAPTURE_TIMEOUT_S = 5.0  # one redraw, on a busy shared machine
+
+
+class RemoteMediaSink:
+    def __init__(
+        self,
+        settings: CallSettings,
+        *,
+        headless: bool,
+        tasks: TaskSupervisor | None = None,
+        window_size: tuple[int, int] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._tasks = tasks if tasks is not None else TaskSupervisor()
+        self._own: list[asyncio.Task[Any]] = []
+        self._recorders: list[MediaRecorder] = []
+        self._tracks: list[MediaStreamTrack] = []
+        self.frames_received = 0
+        self.self_view_frames = 0
+        self.audio_frames_drained = 0
+        self.stopped = False
+        size = window_size or (settings.camera.width, settings.camera.height)
+        self.window = VideoWindow(size, headless=headless)
+        self.window.start()
+
+    @property
+    def frames_rendered(self) -> int:
+        """Remote video frames that reached the display surface."""
+        return self.window.frames_rendered
+
+    def add_track(self, track: MediaStreamTrack) -> None:
+        """Show/play a remote track (call from RTCPeerConnection's 'track' event)."""
+        if self.stopped:
+            track.stop()
+            return
+        self._tracks.append(track)
+        if track.kind == "video":
+            self._spawn(self._read_video(track, remote=True), "call-remote-video")
+        elif track.kind == "audio":
+            if self.settings.audio_output is None:
+                self._spawn(self._drain_audio(track), "call-remote-audio-drain")
+            else:
+                self._spawn(self._play_audio(track, self.settings.audio_output), "call-audio")
+        else:
+            self._spawn(self._drain(track), "call-remote-drain")
+
+    def set_self_view(self, track: MediaStreamTrack) -> None:
+        """The patient's own camera, small in a corner."""
+        if self.stopped:
+            return
+        self._tracks.append(track)
+        self._spawn(self._read_video(track, remote=False), "call-self-view")
+
+    async def capture(self) -> Pixels:
+        """The patient screen's pixels (height, width, RGB) as drawn next."""
+        async with asyncio.timeout(CAPTURE_TIMEOUT_S):
+            return await asyncio.wrap_future(self.window.capture())
+
+    async def save_screenshot(self, path: Path) -> None:
+        """The video window as a PNG (README screenshot)."""
+        pixels = await self.capture()
+
+        def save() -> None:
+            import pygame
+
+            h, w = pixels.shape[:2]
+            pygame.image.save(pygame.image.frombuffer(pixels.tobytes(), (w, h), "RGB"), path)
+
+        await asyncio.to_thread(save)
+
+    async def stop(self) -> None:
+        """End every reader, the audio output and the window (idempotent)."""
+        self.stopped = True
+        for track in self._tracks:
+            track.stop()
+        for task in self._own:
+            task.cancel()
+        if self._own:
+            await asyncio.gather(*self._own, return_exceptions=True)
+        self._own.clear()
+        for recorder in self._recorders:
+            await recorder.stop()
+        self._recorders.clear()
+        self.window.request_stop()
+        await asyncio.to_thread(self.window.join, WINDOW_STOP_TIMEOUT_S)
+        if self.window.is_alive():
+            log.warning("video window thread did not stop within %.0f s", WINDOW_STOP_TIMEOUT_S)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "frames_received": self.frames_received,
+            "frames_rendered": self.frames_rendered,
+            "audio_frames_drained": self.audio_frames_drained,
+            "window": "unavailable" if self.window.failed else "open",
+        }
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = self._tasks.spawn(coro, name=name)
+        self._own.append(task)
+        task.add_done_callback(lambda t: self._own.remove(t) if t in self._own else None)
+
+    async def _read_video(self, track: MediaStreamTrack, *, remote: bool) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, VideoFrame):
+                    continue
+                if remote:
+                    self.frames_received += 1
+                    self.window.show_remote(frame)
+                else:
+                    self.self_view_frames += 1
+                    self.window.show_self_view(frame)
+        except MediaStreamError:
+            log.info("video track ended (%s)", "remote" if remote else "self-view")
+
+    async def _drain_audio(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                await track.recv()
+                self.audio_frames_drained += 1
+        except MediaStreamError:
+            log.info("remote audio track ended")
+
+    async def _drain(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                await track.recv()
+        except MediaStreamError:
+            pass
+
+    async def _play_audio(self, track: MediaStreamTrack, output: str) -> None:
+        fmt, device = audio_device(output)
+        try:
+            recorder = MediaRecorder(device, format=fmt)
+        except (OSError, ValueError, av.FFmpegError) as exc:
+            # No speaker is no reason to lose the call: read and drop the audio instead.
+            log.warning("audio output %r unavailable (%s): the doctor is not heard", output, exc)
+            await self._drain_audio(track)
+            return
+        recorder.addTrack(track)
+        self._recorders.append(recorder)
+        await recorder.start()

@@ -1,0 +1,190 @@
+"""The video window on the patient's screen: pygame-ce (SDL2) in a thread of its own.
+
+The thread owns pygame entirely (init, drawing, events, quit); the event loop only hands it
+the newest decoded frames. Colour conversion and scaling run in libswscale (which releases
+the GIL), so the loop is never held up by drawing.
+
+Layout: the doctor's picture at its real pixel size, centred; scaled down (aspect kept)
+only when the window is smaller than the picture. The patient's self-view sits small in
+the bottom-right corner. Before the doctor's first frame: a dark screen with a short
+French message. SDL picks the display: Wayland under the kiosk compositor (the window's
+app id is `kiosk-video`, which the compositor's layout places beside the touchscreen UI),
+`offscreen` when headless (tests, headless demo).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from av import VideoFrame
+
+log = logging.getLogger(__name__)
+
+APP_ID = "kiosk-video"
+IDLE_WAKE_S = 0.1  # with no new frame, still pump window events this often
+SELF_VIEW_FRACTION = 0.2  # self-view width, as a fraction of the window width
+MARGIN_PX = 16
+WAITING_TEXT = "Le médecin va apparaître ici"
+BACKGROUND = (12, 14, 20)
+
+Pixels = npt.NDArray[np.uint8]
+
+
+def fit(src: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """Real size when it fits in box, else the largest even size with the same aspect."""
+    w, h = src
+    bw, bh = box
+    if w <= bw and h <= bh:
+        return w, h
+    scale = min(bw / w, bh / h)
+    return max(2, int(w * scale) // 2 * 2), max(2, int(h * scale) // 2 * 2)
+
+
+class VideoWindow(threading.Thread):
+    """Draws the newest remote frame and self-view frame; `frames_rendered` counts the
+    remote frames that reached the display surface."""
+
+    def __init__(self, size: tuple[int, int], *, headless: bool) -> None:
+        super().__init__(name="kiosk-video-window", daemon=True)
+        self.size = size
+        self.headless = headless
+        self.frames_rendered = 0
+        self.failed: str | None = None  # why no window could be opened
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._remote: VideoFrame | None = None
+        self._self_view: VideoFrame | None = None
+        self._captures: list[concurrent.futures.Future[Pixels]] = []
+
+    # Called from the event loop thread.
+    def show_remote(self, frame: VideoFrame) -> None:
+        with self._lock:
+            self._remote = frame
+        self._wake.set()
+
+    def show_self_view(self, frame: VideoFrame) -> None:
+        with self._lock:
+            self._self_view = frame
+        self._wake.set()
+
+    def capture(self) -> concurrent.futures.Future[Pixels]:
+        """The display surface's pixels (height, width, RGB) after the next redraw."""
+        future: concurrent.futures.Future[Pixels] = concurrent.futures.Future()
+        if self.failed is not None or not self.is_alive():
+            future.set_exception(RuntimeError(f"no video window: {self.failed or 'stopped'}"))
+            return future
+        with self._lock:
+            self._captures.append(future)
+        self._wake.set()
+        return future
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    # The window thread.
+    def run(self) -> None:
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        if self.headless:
+            os.environ["SDL_VIDEODRIVER"] = "offscreen"
+        os.environ.setdefault("SDL_VIDEO_WAYLAND_WMCLASS", APP_ID)
+        os.environ.setdefault("SDL_VIDEO_X11_WMCLASS", APP_ID)
+        import pygame
+
+        try:
+            pygame.display.init()
+            pygame.font.init()
+            flags = 0 if self.headless else pygame.RESIZABLE
+            screen = pygame.display.set_mode(self.size, flags)
+            pygame.display.set_caption("Consultation")
+        except pygame.error as exc:
+            self.failed = str(exc)
+            log.warning("no video window (%s): the doctor's video is received, not shown", exc)
+            self._fail_captures()
+            return
+        try:
+            self._loop(pygame, screen)
+        finally:
+            self._fail_captures()
+            pygame.display.quit()
+
+    def _loop(self, pygame: Any, screen: Any) -> None:
+        font = pygame.font.Font(None, max(24, self.size[1] // 18))
+        shown_remote: VideoFrame | None = None
+        shown_self: VideoFrame | None = None
+        dirty = True
+        while not self._stopping.is_set():
+            self._wake.wait(IDLE_WAKE_S)
+            self._wake.clear()
+            for event in pygame.event.get():
+                if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+                    screen = pygame.display.get_surface()
+                    dirty = True
+            with self._lock:
+                remote, own = self._remote, self._self_view
+                captures, self._captures = self._captures, []
+            if (
+                self.headless
+                and remote is not None
+                and screen.get_size()
+                != (
+                    remote.width,
+                    remote.height,
+                )
+            ):
+                # Offscreen there is no compositor: the surface takes the picture's size.
+                screen = pygame.display.set_mode((remote.width, remote.height))
+                dirty = True
+            if remote is not shown_remote or own is not shown_self or dirty:
+                self._draw(pygame, screen, font, remote, own)
+                pygame.display.flip()
+                if remote is not None and remote is not shown_remote:
+                    self.frames_rendered += 1
+                shown_remote, shown_self, dirty = remote, own, False
+            if captures:
+                pixels = np.ascontiguousarray(pygame.surfarray.array3d(screen).swapaxes(0, 1))
+                for future in captures:
+                    future.set_result(pixels)
+
+    def _draw(
+        self,
+        pygame: Any,
+        screen: Any,
+        font: Any,
+        remote: VideoFrame | None,
+        own: VideoFrame | None,
+    ) -> None:
+        sw, sh = screen.get_size()
+        screen.fill(BACKGROUND)
+        if remote is None:
+            text = font.render(WAITING_TEXT, True, (230, 230, 230))
+            screen.blit(text, text.get_rect(center=(sw // 2, sh // 2)))
+        else:
+            w, h = fit((remote.width, remote.height), (sw, sh))
+            screen.blit(self._surface(pygame, remote, w, h), ((sw - w) // 2, (sh - h) // 2))
+        if own is not None:
+            box = (max(2, int(sw * SELF_VIEW_FRACTION)), max(2, int(sh * SELF_VIEW_FRACTION)))
+            scale = min(box[0] / own.width, box[1] / own.height)  # always small, aspect kept
+            w, h = max(2, int(own.width * scale) // 2 * 2), max(2, int(own.height * scale) // 2 * 2)
+            x, y = sw - w - MARGIN_PX, sh - h - MARGIN_PX
+            pygame.draw.rect(screen, (240, 240, 240), (x - 2, y - 2, w + 4, h + 4))
+            screen.blit(self._surface(pygame, own, w, h), (x, y))
+
+    @staticmethod
+    def _surface(pygame: Any, frame: VideoFrame, w: int, h: int) -> Any:
+        rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
+        return pygame.image.frombuffer(np.ascontiguousarray(rgb), (w, h), "RGB")
+
+    def _fail_captures(self) -> None:
+        with self._lock:
+            captures, self._captures = self._captures, []
+        for future in captures:
+            if not future.done():
+                future.set_exception(RuntimeError(f"no video window: {self.failed or 'stopped'}"))
