@@ -15,4 +15,7 @@ def component_factories() -> list[ComponentFactory]:
     from kiosk.checkin import checkin_factory
 
     factories.append(checkin_factory)
+    from hygiene.component import create as hygiene_component
+
+    factories.append(hygiene_component)
     return factories
