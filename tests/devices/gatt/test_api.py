@@ -1,0 +1,87 @@
+"""The package API: UUIDs, service tables, battery level, dispatch, random bytes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from devices import gatt
+from devices.measurement import DecodeError
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2a35", "2A35", "0x2A35", "0X2a35", " 2a35 ", "00002a35-0000-1000-8000-00805f9b34fb",
+     "00002A35-0000-1000-8000-00805F9B34FB"],
+)  # fmt: skip
+def test_parse_uuid_forms(text: str) -> None:
+    assert gatt.parse_uuid(text) == 0x2A35
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "2a3", "2a355", "0x", "zz35", "12345678-0000-1000-8000-00805f9b34fb",
+     "00002a35-0000-1000-8000-00805f9b34fc", "0x0x2a35", "2a35\n2a36"],
+)  # fmt: skip
+def test_parse_uuid_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="not a Bluetooth 16-bit UUID"):
+        gatt.parse_uuid(text)
+
+
+def test_uuid128() -> None:
+    assert gatt.uuid128(0x1810) == "00001810-0000-1000-8000-00805f9b34fb"
+    assert gatt.parse_uuid(gatt.uuid128(0x2A9C)) == 0x2A9C
+    with pytest.raises(ValueError, match="not a 16-bit UUID"):
+        gatt.uuid128(0x10000)
+
+
+def test_tables_are_consistent() -> None:
+    for service, characteristics in gatt.SERVICE_CHARACTERISTICS.items():
+        assert service in gatt.SERVICES
+        for characteristic in characteristics:
+            assert characteristic in gatt.CHARACTERISTICS
+    assert set(gatt.supported()) <= set(gatt.CHARACTERISTICS)
+
+
+@pytest.mark.parametrize("level", [0, 1, 57, 100])
+def test_battery_level(level: int) -> None:
+    assert gatt.decode(0x2A19, bytes([level])) == level
+    assert gatt.decode_battery_level(gatt.encode_battery_level(level)) == level
+
+
+@pytest.mark.parametrize(("data", "message"), [(b"", "needs 1 bytes"), (b"\x65", "above 100")])
+def test_bad_battery_level(data: bytes, message: str) -> None:
+    with pytest.raises(DecodeError, match=message):
+        gatt.decode(0x2A19, data)
+
+
+def test_battery_encoder_refuses_out_of_range() -> None:
+    with pytest.raises(ValueError, match="0-100"):
+        gatt.encode_battery_level(101)
+
+
+def test_unsupported_characteristic() -> None:
+    with pytest.raises(ValueError, match="0x2A00"):
+        gatt.decode(0x2A00, b"\x00")
+
+
+def test_check_quirks() -> None:
+    assert gatt.check_quirks(["bp_pulse_big_endian"]) == frozenset({"bp_pulse_big_endian"})
+    with pytest.raises(ValueError, match="unknown quirks \\['bp_typo'\\]"):
+        gatt.check_quirks({"bp_typo"})
+
+
+@pytest.mark.parametrize("uuid", gatt.supported(), ids=lambda u: f"0x{u:04X}")
+@given(data=st.binary(max_size=48), quirks=st.sampled_from([frozenset(), gatt.KNOWN_QUIRKS]))
+def test_random_bytes_only_raise_decode_error(
+    uuid: int, data: bytes, quirks: frozenset[str]
+) -> None:
+    try:
+        decoded = gatt.decode(uuid, data, quirks)
+    except DecodeError:
+        return
+    if not isinstance(decoded, int):
+        json.dumps(decoded.to_json())  # what the API and the CLI print
