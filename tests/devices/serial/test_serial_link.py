@@ -1,0 +1,147 @@
+"""The real serial transport (pyserial-asyncio-fast) against each simulator on a pty."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from devices.measurement import Measurement
+from devices.serialproto import PROTOCOLS, OximeterReading, Reading, contec, nonin, tanita
+
+from .conftest import StartRig
+
+
+def readings_for(name: str, count: int) -> list[Reading]:
+    if name.startswith("tanita"):
+        return [
+            tanita.body_reading(Decimal(700 + i) / 10, Decimal("22.5"), Decimal("171.0"))
+            for i in range(count)
+        ]
+    return [OximeterReading(spo2=95 + i % 5, pulse=60 + i) for i in range(count)]
+
+
+def is_subsequence(wanted: list[Measurement], got: list[Measurement]) -> bool:
+    it = iter(got)
+    return all(any(w == g for g in it) for w in wanted)
+
+
+@pytest.mark.parametrize("name", sorted(PROTOCOLS))
+async def test_each_simulator_is_read_by_the_link(rig: StartRig, name: str) -> None:
+    r = await rig(name)
+    await r.sink.state_is("ready")
+    assert PROTOCOLS[name].line_settings in r.sink.states[-1][1]
+    readings = readings_for(name, 3)
+    for reading in readings:
+        await r.sim.send_reading(reading)
+    await r.sink.measurements_reach(3)
+    assert r.sink.measurements == [x.measurement() for x in readings]
+    assert r.link.skipped == r.link.bad_checksums == r.link.decode_errors == 0
+    if name.startswith("nonin"):
+        assert r.sim.commands[0] == PROTOCOLS[name].on_connect[0]  # format selection, ACKed
+    if name == "contec-cms50d":
+        assert r.sim.commands[0] == contec.START_LIVE
+
+
+@pytest.mark.parametrize("name", ["contec-cms50d", "nonin-df2", "tanita-bc418"])
+async def test_one_byte_at_a_time(rig: StartRig, name: str) -> None:
+    r = await rig(name)
+    r.sim.one_byte_at_a_time = True
+    await r.sink.state_is("ready")
+    readings = readings_for(name, 2)
+    for reading in readings:
+        await r.sim.send_reading(reading)
+    await r.sink.measurements_reach(2)
+    assert r.sink.measurements == [x.measurement() for x in readings]
+
+
+@pytest.mark.parametrize("name", ["contec-cms50d", "contec-legacy", "nonin-df8", "tanita-tbf310"])
+async def test_garbage_between_frames_is_skipped_and_counted(rig: StartRig, name: str) -> None:
+    r = await rig(name)
+    await r.sink.state_is("ready")
+    readings = readings_for(name, 3)
+    for reading in readings:
+        await r.sim.send_garbage(40)
+        if name.startswith("tanita"):
+            await r.sim.send(b"\r\n")  # the scale's next line starts clean
+        await r.sim.send_reading(reading)
+    wanted = [x.measurement() for x in readings]
+    # Sync-bit protocols can mistake noise for a frame (so would the device's own
+    # software); every real frame must still come through, in order.
+    await r.sink.until(lambda: is_subsequence(wanted, r.sink.measurements), "the 3 readings")
+    assert r.link.skipped + r.link.decode_errors > 0
+    await r.sink.until(lambda: "line noise" in r.sink.states[-1][1], "noise detail")
+    assert r.sink.current == "ready"
+
+
+async def test_a_bad_checksum_is_skipped_with_a_technician_detail(rig: StartRig) -> None:
+    r = await rig("nonin-df2")
+    await r.sink.state_is("ready")
+    bad = bytearray(nonin.df2_encode(OximeterReading(91, 80)))
+    bad[2 * 5 + 4] ^= 0x55  # frame 3 (SpO2) checksum
+    await r.sim.send(bytes(bad))
+    good = OximeterReading(97, 66)
+    await r.sim.send_reading(good)
+    await r.sink.measurements_reach(1)
+    assert r.sink.measurements == [good.measurement()]
+    assert r.link.bad_checksums == 1
+    await r.sink.until(lambda: "1 bad checksum" in r.sink.states[-1][1], "checksum detail")
+
+
+async def test_unplug_then_replug(rig: StartRig) -> None:
+    r = await rig("contec-cms50d")
+    await r.sink.state_is("ready")
+    await r.sim.send_reading(OximeterReading(98, 70))
+    await r.sink.measurements_reach(1)
+    r.sim.unplug()
+    await r.sink.state_is("absent")
+    assert "unplugged" in r.sink.states[-1][1] or "cannot be opened" in r.sink.states[-1][1]
+    r.sim.plug()
+    await r.sink.state_is("ready")
+    await r.sim.wait_command(1)  # the link starts the live stream again on the new port
+    assert r.sim.commands[-1] == contec.START_LIVE
+    await r.sim.send_reading(OximeterReading(96, 75))
+    await r.sink.measurements_reach(2)
+    assert r.sink.measurements[-1] == OximeterReading(96, 75).measurement()
+
+
+async def test_a_missing_port_is_absent_until_it_appears(rig: StartRig) -> None:
+    r = await rig("nonin-df8")
+    await r.sink.state_is("ready")
+    r.sim.unplug()
+    await r.sink.until(lambda: "cannot be opened" in r.sink.states[-1][1], "open failure")
+    assert r.sink.current == "absent"
+    r.sim.plug()
+    await r.sink.state_is("ready")
+    await r.sim.send_reading(OximeterReading(94, 101))
+    await r.sink.measurements_reach(1)
+
+
+async def test_nonin_nak_is_an_error_state(rig: StartRig) -> None:
+    r = await rig("nonin-df13", accepted_formats={8})
+    await r.sink.state_is("error")
+    assert "NAK" in r.sink.states[-1][1]
+    assert nonin.parse_select_format(r.sim.commands[0]) == 13
+
+
+async def test_request_measurement(rig: StartRig) -> None:
+    c = await rig("contec-cms50d")
+    n = await rig("nonin-df8")
+    await c.sink.state_is("ready")
+    await n.sink.state_is("ready")
+    await c.sim.wait_command(1)
+    assert await c.link.request_measurement() is True
+    await c.sim.wait_command(2)
+    assert c.sim.commands[1] == contec.START_LIVE
+    assert await n.link.request_measurement() is False  # the patient puts a finger in
+
+
+async def test_repeated_values_are_reported_once_a_second(rig: StartRig) -> None:
+    r = await rig("contec-cms50d")
+    await r.sink.state_is("ready")
+    same = OximeterReading(97, 64)
+    for _ in range(30):
+        await r.sim.send_reading(same)
+    await r.sim.send_reading(OximeterReading(97, 65))
+    await r.sink.measurements_reach(2)
+    assert [m.observations[1].value for m in r.sink.measurements] == [64, 65]
