@@ -15,7 +15,7 @@ from .conftest import REFERENT_PIN, TECH_PIN, Cabin, MakeCabin
 
 
 async def login(cabin: Cabin) -> None:
-    code, body = await cabin.call("POST /api/hygiene/login", {"pin": REFERENT_PIN})
+    code, body = await cabin.call("POST", "/api/hygiene/login", {"pin": REFERENT_PIN})
     assert code == 200, body
     assert body == {"referent": {"id": "amelie", "name": "Amélie Martin"}}
 
@@ -142,10 +142,10 @@ async def test_anomaly_logs_and_puts_out_of_service_until_a_technician_clears(
     # The session is NOT released by an anomaly entry.
     assert cabin.lifecycle.store.undisinfected_session() == session
     # The referent cannot go on; a wrong technician PIN changes nothing.
-    assert (await cabin.call("POST /api/hygiene/login", {"pin": REFERENT_PIN}))[0] == 409
-    code, body = await cabin.call("POST /api/hygiene/clear", {"pin": "000000"})
+    assert (await cabin.call("POST", "/api/hygiene/login", {"pin": REFERENT_PIN}))[0] == 409
+    code, body = await cabin.call("POST", "/api/hygiene/clear", {"pin": "000000"})
     assert code == 401 and cabin.lifecycle.state is State.OUT_OF_SERVICE
-    code, body = await cabin.call("POST /api/hygiene/clear", {"pin": TECH_PIN})
+    code, body = await cabin.call("POST", "/api/hygiene/clear", {"pin": TECH_PIN})
     assert code == 200 and body["state"] == "awaiting_disinfection"
     # The last session still needs its disinfection.
     await login(cabin)
@@ -182,7 +182,7 @@ async def test_status_shows_the_hygiene_summary(make_cabin: MakeCabin) -> None:
 
 
 @pytest.mark.parametrize(
-    ("request", "body", "raw", "status"),
+    ("route", "body", "raw", "status"),
     [
         ("POST /api/hygiene/login", None, b"{not json", 400),
         ("POST /api/hygiene/login", [1, 2], None, 400),
@@ -197,9 +197,9 @@ async def test_status_shows_the_hygiene_summary(make_cabin: MakeCabin) -> None:
     ],
 )
 async def test_bad_input_is_refused_and_changes_nothing(
-    make_cabin: MakeCabin, request: str, body: object, raw: bytes | None, status: int
+    make_cabin: MakeCabin, route: str, body: object, raw: bytes | None, status: int
 ) -> None:
-    method, path = request.split()
+    method, path = route.split()
     cabin: Cabin = await make_cabin()
     cabin.patient_session()
     if "steps" in path:
@@ -218,7 +218,7 @@ async def test_api_needs_the_ui_token(make_cabin: MakeCabin) -> None:
     cabin: Cabin = await make_cabin()
     cabin.patient_session()
     for token in (None, "wrong"):
-        code, _ = await cabin.call("POST /api/hygiene/login", {"pin": REFERENT_PIN}, token=token)
+        code, _ = await cabin.call("POST", "/api/hygiene/login", {"pin": REFERENT_PIN}, token=token)
         assert code == 401
         assert (await cabin.call("GET", "/api/hygiene/checklist", token=token))[0] == 401
     assert cabin.lifecycle.state is State.AWAITING_DISINFECTION
@@ -226,7 +226,7 @@ async def test_api_needs_the_ui_token(make_cabin: MakeCabin) -> None:
 
 async def test_login_refused_when_nothing_awaits(make_cabin: MakeCabin) -> None:
     cabin: Cabin = await make_cabin()
-    code, body = await cabin.call("POST /api/hygiene/login", {"pin": REFERENT_PIN})
+    code, body = await cabin.call("POST", "/api/hygiene/login", {"pin": REFERENT_PIN})
     assert code == 409 and body["error"]
     assert (await cabin.call("POST", "/api/hygiene/finish"))[0] == 409
     assert cabin.lifecycle.state is State.IDLE
@@ -235,8 +235,8 @@ async def test_login_refused_when_nothing_awaits(make_cabin: MakeCabin) -> None:
 async def test_badge_login(make_cabin: MakeCabin) -> None:
     cabin: Cabin = await make_cabin()
     cabin.patient_session()
-    code, _ = await cabin.call("POST /api/hygiene/login", {"badge": "FFFF0000"})
+    code, _ = await cabin.call("POST", "/api/hygiene/login", {"badge": "FFFF0000"})
     assert code == 401 and cabin.lifecycle.state is State.AWAITING_DISINFECTION
-    code, body = await cabin.call("POST /api/hygiene/login", {"badge": "04a1b2c3d4"})
+    code, body = await cabin.call("POST", "/api/hygiene/login", {"badge": "04a1b2c3d4"})
     assert code == 200 and body["referent"]["id"] == "amelie"
     assert cabin.lifecycle.state is State.CLEANING
