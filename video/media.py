@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import av
@@ -56,6 +58,14 @@ def _open_camera(role: str, cam: CameraSettings) -> MediaStreamTrack:
     return player.video
 
 
+def use_session_runtime_dir() -> None:
+    """A system service run as User=kiosk has no XDG_RUNTIME_DIR; the kiosk user's
+    compositor and PipeWire have their sockets in /run/user/<uid> (kiosk.service.d)."""
+    runtime = Path(f"/run/user/{os.getuid()}")
+    if "XDG_RUNTIME_DIR" not in os.environ and runtime.is_dir():
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
 def audio_device(spec: str) -> tuple[str, str]:
     """'alsa:NAME' / 'pulse:NAME' / bare NAME (ALSA) → (ffmpeg format, device name)."""
     kind, sep, name = spec.partition(":")
@@ -77,6 +87,7 @@ def audio_device(spec: str) -> tuple[str, str]:
 
 def _open_microphone(spec: str) -> MediaStreamTrack:
     fmt, device = audio_device(spec)
+    use_session_runtime_dir()
     try:
         player = MediaPlayer(device, format=fmt, options={"sample_rate": "48000", "channels": "1"})
     except (OSError, av.FFmpegError, ValueError) as exc:

@@ -31,7 +31,7 @@ from av import VideoFrame
 
 from kiosk.tasks import TaskSupervisor
 from video.config import CallSettings
-from video.media import audio_device
+from video.media import audio_device, use_session_runtime_dir
 from video.render_window import Pixels, VideoWindow
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ class RemoteMediaSink:
 
     async def _play_audio(self, track: MediaStreamTrack, output: str) -> None:
         fmt, device = audio_device(output)
+        use_session_runtime_dir()
         try:
             recorder = MediaRecorder(device, format=fmt)
         except (OSError, ValueError, av.FFmpegError) as exc:

@@ -24,6 +24,8 @@ import numpy as np
 import numpy.typing as npt
 from av import VideoFrame
 
+from video.media import use_session_runtime_dir
+
 log = logging.getLogger(__name__)
 
 APP_ID = "kiosk-video"
@@ -94,7 +96,10 @@ class VideoWindow(threading.Thread):
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         if self.headless:
             os.environ["SDL_VIDEODRIVER"] = "offscreen"
+        else:
+            use_session_runtime_dir()
         os.environ.setdefault("SDL_VIDEO_WAYLAND_WMCLASS", APP_ID)
+        os.environ.setdefault("SDL_APP_ID", APP_ID)
         os.environ.setdefault("SDL_VIDEO_X11_WMCLASS", APP_ID)
         import pygame
 
