@@ -4,6 +4,7 @@ readers in "serial" mode). Each valid UID is handed to a callback (the referent 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -70,4 +71,6 @@ async def run_badge_reader(port: str, baudrate: int, on_badge: OnBadge) -> None:
             log.warning("badge reader %s lost: %s", port, exc)
         finally:
             writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
         await asyncio.sleep(REOPEN_MIN_S)

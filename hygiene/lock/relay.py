@@ -1,10 +1,11 @@
 """USB serial relay boards (LCUS-1/2/4 and clones): 9600 8N1, 4-byte commands
 A0 <channel> <state 01 on / 00 off> <checksum = (A0 + channel + state) & 0xFF>.
-The boards send no reply."""
+The boards send no reply. (pyserial's SerialException is an OSError.)"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import serial_asyncio_fast
 
@@ -44,9 +45,12 @@ class SerialRelayLock(DoorLock):
             raise LockError(f"relay board on {self.port}: {exc}") from exc
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError, TimeoutError):
+                async with asyncio.timeout(WRITE_TIMEOUT_S):
+                    await writer.wait_closed()
 
     async def _set_level(self, level: bool) -> None:
         if self._writer is None:

@@ -116,7 +116,7 @@ class FakeClock:
 class Cabin:
     ctx: Context
     component: HygieneComponent
-    lock: SimulatedLock
+    lock: Any  # SimulatedLock unless lock_from_config
     clock: FakeClock
     http: aiohttp.ClientSession
     server: TestServer
@@ -201,6 +201,7 @@ async def make_cabin(tmp_path: Path) -> AsyncIterator[MakeCabin]:
         notifier: Notifier | None = None,
         clock: FakeClock | None = None,
         is_open: Callable[[datetime], bool] | None = None,
+        lock_from_config: bool = False,
     ) -> Cabin:
         settings = make_settings(tmp_path, extra)
         settings.storage.state_dir.mkdir(parents=True, exist_ok=True)
@@ -217,14 +218,14 @@ async def make_cabin(tmp_path: Path) -> AsyncIterator[MakeCabin]:
             tasks=TaskSupervisor(),
             ui_token=UI_TOKEN,
         )
-        lock = SimulatedLock(settings.hygiene.lock.fail_mode)
+        lock = None if lock_from_config else SimulatedLock(settings.hygiene.lock.fail_mode)
         component = HygieneComponent(ctx, clock=clock, lock=lock, notifier=notifier)
         ctx.components[component.name] = component
         await component.start()
         server = TestServer(build_app(ctx), host="127.0.0.1")
         await server.start_server()
         http = aiohttp.ClientSession(base_url=str(server.make_url("")))
-        cabin = Cabin(ctx, component, lock, clock, http, server)
+        cabin = Cabin(ctx, component, component.lock, clock, http, server)
         opened.append(cabin)
         return cabin
 
