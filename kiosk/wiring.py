@@ -15,7 +15,13 @@ def component_factories() -> list[ComponentFactory]:
     from kiosk.checkin import checkin_factory
 
     factories.append(checkin_factory)
+    from video.component import call_component
+
+    factories.append(call_component)
     from hygiene.component import create as hygiene_component
 
     factories.append(hygiene_component)
+    from printer.service import printer_component
+
+    factories.append(printer_component)
     return factories

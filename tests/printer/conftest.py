@@ -1,0 +1,159 @@
+"""Fixtures for the printer tests: sample prescriptions, a cabin context, real CUPS."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.appointments import AppointmentStore
+from kiosk.bus import EventBus
+from kiosk.component import Context
+from kiosk.lifecycle import Lifecycle, LifecycleStore
+from kiosk.settings import CabinSettings, load_settings
+from kiosk.tasks import TaskSupervisor
+from printer.service import PrinterService
+from tests.printer.cups_env import PrivateCups
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "printer" / "samples" / "prescription.json"
+
+CABIN_TOML = """
+[site]
+cabin_id = "print-test"
+name = "Cabine de test"
+address = "1 rue de la Paix, 77000 Melun, France"
+
+[hours]
+always_open = true
+
+[network]
+listen_host = "127.0.0.1"
+listen_port = 0
+
+[storage]
+state_dir = "{state_dir}"
+
+[printer]
+queue = "PDF"
+{server}
+retry_initial_s = 0.2
+retry_max_s = 1.0
+poll_interval_s = 0.1
+status_interval_s = 0.5
+job_timeout_s = 60
+"""
+
+
+def sample_prescription() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture
+def prescription() -> dict[str, Any]:
+    """The sample with a unique number, so printed copies of this test can be counted."""
+    data = copy.deepcopy(sample_prescription())
+    data["number"] = f"TEST-{uuid.uuid4().hex[:12].upper()}"
+    return data
+
+
+def write_cabin_config(tmp_path: Path, cups_server: str | None) -> Path:
+    server = f'cups_server = "{cups_server}"' if cups_server else ""
+    path = tmp_path / "cabin.toml"
+    path.write_text(
+        CABIN_TOML.format(state_dir=tmp_path / "state", server=server), encoding="utf-8"
+    )
+    return path
+
+
+def make_context(settings: CabinSettings) -> Context:
+    settings.storage.state_dir.mkdir(parents=True, exist_ok=True)
+    bus = EventBus()
+    lifecycle = Lifecycle(LifecycleStore(settings.storage.database), bus)
+    return Context(
+        settings=settings,
+        bus=bus,
+        lifecycle=lifecycle,
+        appointments=AppointmentStore(settings.storage.database),
+        tasks=TaskSupervisor(),
+        ui_token="ui-test-token",
+    )
+
+
+StartService = Callable[[str | None], Awaitable[PrinterService]]
+
+
+@pytest.fixture
+async def start_service(tmp_path: Path) -> AsyncIterator[StartService]:
+    """Starts the real printer component on a cabin context (CUPS server given or local)."""
+    started: list[tuple[PrinterService, Context]] = []
+
+    async def start(cups_server: str | None) -> PrinterService:
+        settings = load_settings(write_cabin_config(tmp_path, cups_server))
+        ctx = make_context(settings)
+        service = PrinterService(ctx)
+        ctx.components[service.name] = service
+        await service.start()
+        started.append((service, ctx))
+        return service
+
+    yield start
+    for service, ctx in reversed(started):
+        await service.stop()
+        await ctx.tasks.cancel_all(grace_s=1.0)
+        ctx.appointments.close()
+        ctx.lifecycle.store.close()
+
+
+def system_cups_ready() -> bool:
+    if shutil.which("lpstat") is None:
+        return False
+    out = subprocess.run(["lpstat", "-p", "PDF"], capture_output=True, text=True, check=False)
+    return out.returncode == 0
+
+
+needs_system_cups = pytest.mark.skipif(
+    not system_cups_ready(), reason="the CUPS queue PDF is missing: run scripts/setup-cups.sh"
+)
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="a private cupsd with cups-pdf needs root"
+)
+
+
+@pytest.fixture
+def private_cups(tmp_path: Path) -> Iterator[PrivateCups]:
+    # cupsd's socket path must stay short (sun_path is 108 bytes).
+    root = Path(f"/tmp/kiosk-cups-{uuid.uuid4().hex[:8]}")
+    cups = PrivateCups(root)
+    try:
+        cups.start()
+        yield cups
+    finally:
+        cups.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def test_start() -> float:
+    return time.time()
+
+
+async def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Polls ``predicate`` until true; fails after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
