@@ -11,14 +11,13 @@ bluezoo forwards a peripheral's ``PropertiesChanged(Value)`` to the central and 
 
 # No "from __future__ import annotations": dbus-fast reads "-> None" literally then.
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
-from dbus_fast import BusType, Message, MessageType, Variant
+from dbus_fast import BusType, Message, MessageType, PropertyAccess, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.annotations import (
     DBusBool,
@@ -28,7 +27,7 @@ from dbus_fast.annotations import (
     DBusSignature,
     DBusStr,
 )
-from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_method, dbus_property
+from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
 from devices.ble import profiles, racp
 from devices.config import InstrumentKind
@@ -238,10 +237,10 @@ class SimulatedBlePeripheral:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._bus is not None:
-            self._bus.disconnect()
-            with contextlib.suppress(Exception):
-                await self._bus.wait_for_disconnect()
-            self._bus = None
+            bus, self._bus = self._bus, None
+            bus.disconnect()  # bluez(oo) drops the application and advertisement
+            async with asyncio.timeout(DBUS_CALL_TIMEOUT_S):
+                await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
 
     def _export_gatt(self, bus: MessageBus) -> None:
         services = [

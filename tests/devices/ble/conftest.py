@@ -29,9 +29,16 @@ STARTUP_TIMEOUT_S = 15.0
 async def poll(condition: Callable[[], Any], limit_s: float = 10.0) -> Any:
     """Wait until ``condition()`` is truthy (checked every 20 ms), at most ``limit_s``."""
     async with asyncio.timeout(limit_s):
-        while not (result := condition()):
-            await asyncio.sleep(0.02)  # noqa: ASYNC110 - polling with a bound, by design
+        while not (result := condition()):  # noqa: ASYNC110 (polling with a bound, by design)
+            await asyncio.sleep(0.02)
     return result
+
+
+async def close_bus(bus: MessageBus) -> None:
+    """Disconnect and wait until dbus-fast has closed the socket."""
+    bus.disconnect()
+    async with asyncio.timeout(5):
+        await bus.wait_for_disconnect()
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +78,7 @@ async def _adapters(address: str) -> set[str]:
             )
         )
     finally:
-        bus.disconnect()
+        await close_bus(bus)
     if reply is None or reply.message_type == MessageType.ERROR:
         return set()
     objects: dict[str, dict[str, Any]] = reply.body[0]

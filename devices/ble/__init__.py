@@ -1,0 +1,1 @@
+"""Bluetooth LE instruments: health profiles, stored-record download, the bleak link."""

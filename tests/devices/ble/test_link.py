@@ -1,0 +1,213 @@
+"""BleLink (bleak's real BlueZ backend) against simulated instruments on bluezoo."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from dbus_fast import BusType, Message, MessageType
+from dbus_fast.aio import MessageBus
+
+from devices.ble import profiles
+from devices.ble.link import BleLink
+from devices.ble.profiles import UnsupportedInstrumentError
+from devices.config import InstrumentKind, InstrumentSettings
+from devices.measurement import Measurement
+from devices.sim.ble_peripheral import SimulatedBlePeripheral
+from kiosk.events import InstrumentState
+from tests.devices.ble.conftest import CABIN_ADAPTER, PERIPHERAL_ADDRESS, close_bus, poll
+
+
+@dataclasses.dataclass
+class RecordingSink:
+    states: list[tuple[InstrumentState, str, int | None]] = dataclasses.field(default_factory=list)
+    measurements: list[Measurement] = dataclasses.field(default_factory=list)
+
+    def state(self, state: InstrumentState, detail: str = "", battery: int | None = None) -> None:
+        self.states.append((state, detail, battery))
+
+    def measurement(self, measurement: Measurement) -> None:
+        self.measurements.append(measurement)
+
+    @property
+    def current(self) -> InstrumentState | None:
+        return self.states[-1][0] if self.states else None
+
+    def finals(self) -> list[Measurement]:
+        return [m for m in self.measurements if not m.intermediate]
+
+
+def settings(kind: InstrumentKind, **extra: Any) -> InstrumentSettings:
+    return InstrumentSettings(
+        name=f"test-{kind.value}".replace("_", "-"),
+        kind=kind,
+        transport="ble",
+        address=PERIPHERAL_ADDRESS,
+        **extra,
+    )
+
+
+def values(measurement: Measurement) -> dict[str, Decimal | None]:
+    return {o.code: o.value for o in measurement.observations}
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[Callable[[BleLink], RecordingSink]]:
+    """``running(link)`` starts ``link.run`` and returns its sink; cancelled at the end."""
+    tasks: list[asyncio.Task[None]] = []
+
+    def start(link: BleLink) -> RecordingSink:
+        sink = RecordingSink()
+        tasks.append(asyncio.create_task(link.run(sink), name="ble-link"))
+        return sink
+
+    yield start
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def connected(
+    make_peripheral: Callable[..., Any],
+    running: Callable[[BleLink], RecordingSink],
+    kind: InstrumentKind,
+    configured_as: InstrumentKind | None = None,
+    **peripheral_args: Any,
+) -> tuple[SimulatedBlePeripheral, BleLink, RecordingSink]:
+    peripheral = await make_peripheral(kind, **peripheral_args)
+    link = BleLink(settings(configured_as or kind), adapter=CABIN_ADAPTER)
+    sink = running(link)
+    await poll(lambda: sink.current in ("ready", "low_battery", "error"), limit_s=20)
+    return peripheral, link, sink
+
+
+async def test_blood_pressure_found_connected_and_decoded(
+    make_peripheral: Callable[..., Any], running: Callable[[BleLink], RecordingSink]
+) -> None:
+    peripheral, link, sink = await connected(
+        make_peripheral, running, InstrumentKind.BLOOD_PRESSURE
+    )
+    assert sink.states[-1] == ("ready", "connecté", 87)
+    assert peripheral.is_subscribed(profiles.BLOOD_PRESSURE_MEASUREMENT)
+    assert peripheral.is_subscribed(profiles.INTERMEDIATE_CUFF_PRESSURE)
+    assert peripheral.is_subscribed(profiles.BATTERY_LEVEL)
+
+    for pressure in (60, 120, 160):
+        assert peripheral.send_cuff_pressure(pressure)
+    await poll(lambda: len(sink.measurements) == 3)
+    assert sink.current == "measuring"
+    assert all(m.intermediate for m in sink.measurements)
+    assert [values(m)["8480-6"] for m in sink.measurements] == [60, 120, 160]
+
+    assert peripheral.send_blood_pressure(128, 82, 71)
+    await poll(sink.finals)
+    [bp] = sink.finals()
+    assert bp.kind == "blood_pressure"
+    assert values(bp) == {"8480-6": 128, "8462-4": 82, "8478-0": 97, "8867-4": 71}
+    assert {o.unit for o in bp.observations} == {"mm[Hg]", "/min"}
+    assert sink.current == "ready"
+    # the indication was confirmed back to the instrument
+    await poll(lambda: peripheral.confirmations(profiles.BLOOD_PRESSURE_MEASUREMENT) >= 1)
+    # nothing to start from the cabin: the patient presses the button
+    assert await link.request_measurement() is False
+
+
+async def test_battery_level_and_low_battery(
+    make_peripheral: Callable[..., Any], running: Callable[[BleLink], RecordingSink]
+) -> None:
+    peripheral, _, sink = await connected(
+        make_peripheral, running, InstrumentKind.THERMOMETER, battery=64
+    )
+    assert sink.states[-1][2] == 64
+    assert peripheral.set_battery(12)
+    await poll(lambda: sink.current == "low_battery")
+    assert sink.states[-1] == ("low_battery", "connecté", 12)
+    assert peripheral.send_temperature("37.4")
+    await poll(sink.finals)
+    assert values(sink.finals()[0]) == {"8310-5": Decimal("37.4")}
+    assert sink.current == "low_battery"
+
+
+async def _disconnect_from_cabin_side(bus_address: str) -> None:
+    """A link loss: Device1.Disconnect on the cabin adapter's view of the instrument."""
+    bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
+    try:
+        device = f"/org/bluez/{CABIN_ADAPTER}/dev_{PERIPHERAL_ADDRESS.replace(':', '_')}"
+        reply = await bus.call(
+            Message(
+                destination="org.bluez",
+                path=device,
+                interface="org.bluez.Device1",
+                member="Disconnect",
+            )
+        )
+        assert reply is not None and reply.message_type == MessageType.METHOD_RETURN
+    finally:
+        await close_bus(bus)
+
+
+async def test_link_loss_then_reconnect_and_second_measurement(
+    bluez: str, make_peripheral: Callable[..., Any], running: Callable[[BleLink], RecordingSink]
+) -> None:
+    peripheral, _, sink = await connected(make_peripheral, running, InstrumentKind.PULSE_OXIMETER)
+    assert peripheral.send_spo2(97, 64)
+    await poll(lambda: len(sink.finals()) == 1)
+
+    await _disconnect_from_cabin_side(bluez)
+    await poll(lambda: sink.current == "absent")
+    assert sink.states[-1][1] == "liaison Bluetooth perdue"
+    await poll(lambda: sink.current == "ready", limit_s=20)
+    await poll(lambda: peripheral.is_subscribed(profiles.PLX_SPOT_CHECK))
+
+    assert peripheral.send_spo2(95, 70)
+    await poll(lambda: len(sink.finals()) == 2)
+    assert values(sink.finals()[1])["59408-5"] == 95
+    assert sink.states.count(("ready", "connecté", 87)) == 2
+
+
+async def test_malformed_value_reports_error_and_link_keeps_running(
+    make_peripheral: Callable[..., Any],
+    running: Callable[[BleLink], RecordingSink],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    peripheral, _, sink = await connected(make_peripheral, running, InstrumentKind.BLOOD_PRESSURE)
+    caplog.set_level(logging.WARNING, logger="devices.ble.link")
+    # flags announce a timestamp and a pulse rate that are not there
+    assert peripheral.send(profiles.BLOOD_PRESSURE_MEASUREMENT, bytes((0x06, 0x80, 0x00)))
+    await poll(lambda: sink.current == "error")
+    assert sink.states[-1][1] == "valeur illisible reçue (0x2A35)"
+    assert "undecodable value on 0x2A35 (3 bytes)" in caplog.text
+    assert sink.measurements == []
+
+    assert peripheral.send_blood_pressure(118, 76, 66)
+    await poll(sink.finals)
+    assert values(sink.finals()[0])["8462-4"] == 76
+    assert sink.current == "ready"
+
+
+async def test_device_without_the_configured_profile_is_an_error(
+    make_peripheral: Callable[..., Any], running: Callable[[BleLink], RecordingSink]
+) -> None:
+    _, _, sink = await connected(
+        make_peripheral,
+        running,
+        InstrumentKind.BLOOD_PRESSURE,
+        configured_as=InstrumentKind.THERMOMETER,
+    )
+    state, detail, _ = sink.states[-1]
+    assert state == "error"
+    assert "0x2A1C" in detail
+
+
+def test_configuration_errors_are_specific() -> None:
+    with pytest.raises(ValueError, match="needs 'address'"):
+        BleLink(InstrumentSettings(name="t", kind=InstrumentKind.SCALE, transport="ble"))
+    with pytest.raises(UnsupportedInstrumentError, match="otoscope"):
+        BleLink(settings(InstrumentKind.OTOSCOPE))
