@@ -24,4 +24,7 @@ def component_factories() -> list[ComponentFactory]:
     from printer.service import printer_component
 
     factories.append(printer_component)
+    from devices.supervisor import instruments_component
+
+    factories.append(instruments_component)
     return factories

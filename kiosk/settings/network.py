@@ -51,6 +51,10 @@ class NetworkSettings(BaseModel):
         default_factory=list,
         description="SHA-256 (hex) of the bearer tokens allowed on /api/appointments",
     )
+    ice_loopback: bool = Field(
+        False,
+        description="tests/demo only: offer 127.0.0.1 as an ICE candidate (netns with only lo)",
+    )
 
     @field_validator("api_tokens_sha256")
     @classmethod

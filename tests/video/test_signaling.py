@@ -1,0 +1,196 @@
+"""The call's signaling and data channel with an aiortc "doctor" (no browser): login,
+authentication of the socket, validation, the call itself, events both ways."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from devices.measurement import Measurement, Observation
+from kiosk.events import (
+    CallStateChanged,
+    ChatMessage,
+    ConsultationEndRequested,
+    MeasurementRequested,
+    MeasurementTaken,
+    PatientInstruction,
+)
+from kiosk.lifecycle import State
+from tests.video.conftest import RunningCabin
+from tests.video.doctor_client import DoctorClient, wait_for
+
+
+@pytest.fixture
+async def doctor(cabin: RunningCabin) -> AsyncIterator[DoctorClient]:
+    client = DoctorClient(cabin.url)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def blood_pressure() -> Measurement:
+    return Measurement(
+        kind="blood_pressure",
+        observations=(
+            Observation("8480-6", "Systolic blood pressure", Decimal(128), "mm[Hg]"),
+            Observation("8462-4", "Diastolic blood pressure", Decimal(81), "mm[Hg]"),
+        ),
+        status=("irregular_pulse",),
+    )
+
+
+async def test_wrong_password_refused_then_rate_limited(doctor: DoctorClient) -> None:
+    for _ in range(5):
+        response = await doctor.login(password="wrong")
+        assert response.status == 401
+        assert "kiosk_doctor" not in response.cookies
+    response = await doctor.login()  # right password, but too many failures before
+    assert response.status == 429
+    assert int(response.headers["Retry-After"]) > 0
+
+
+async def test_login_sets_a_strict_httponly_cookie(doctor: DoctorClient) -> None:
+    response = await doctor.login()
+    assert response.status == 200
+    cookie = response.cookies["kiosk_doctor"]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Strict"
+    assert cookie["path"] == "/doctor"
+    page = await doctor.http.get(f"{doctor.base_url}/doctor")
+    assert "Console médecin" in await page.text()
+    assert 'id="join"' in await page.text()
+
+
+async def test_console_page_without_login_is_the_login_form(doctor: DoctorClient) -> None:
+    page = await doctor.http.get(f"{doctor.base_url}/doctor")
+    text = await page.text()
+    assert 'id="login-form"' in text
+    assert 'id="join"' not in text
+
+
+async def test_socket_requires_login_and_our_origin(doctor: DoctorClient) -> None:
+    response = await doctor.http.get(
+        f"{doctor.base_url}/doctor/ws", headers={"Origin": doctor.origin}
+    )
+    assert response.status == 401
+    await doctor.login()
+    response = await doctor.http.get(
+        f"{doctor.base_url}/doctor/ws", headers={"Origin": "https://evil.example"}
+    )
+    assert response.status == 403
+
+
+async def test_demo_login_only_with_the_token(doctor: DoctorClient, cabin: RunningCabin) -> None:
+    response = await doctor.http.get(f"{doctor.base_url}/doctor/demo-login?token=x")
+    assert response.status == 404  # not a demo daemon
+    cabin.ctx.demo_login_token = "s3cret-token"
+    response = await doctor.http.get(
+        f"{doctor.base_url}/doctor/demo-login?token=wrong", allow_redirects=False
+    )
+    assert response.status == 403
+    response = await doctor.http.get(
+        f"{doctor.base_url}/doctor/demo-login?token=s3cret-token", allow_redirects=False
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == "/doctor"
+    await doctor.connect()  # the cookie opens the socket
+    state = await doctor.expect("state")
+    assert state["doctor"] == "Dr Claire Martin"
+
+
+async def test_malformed_messages_get_an_error_and_change_nothing(
+    doctor: DoctorClient, cabin: RunningCabin
+) -> None:
+    cabin.patient_waiting()
+    await doctor.login()
+    await doctor.connect()
+    await doctor.expect("state", cabin_state="waiting")
+    published = cabin.ctx.bus.published
+    for raw, fragment in [
+        ("{not json", "not JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"type": "teleport"}', "type"),
+        ('{"type": "measure", "id": "m1"}', "instrument"),
+        ('{"type": "chat", "text": ""}', "text"),
+        ('{"type": "join", "extra": 1}', "extra"),
+    ]:
+        await doctor.send(raw)
+        error = await doctor.expect("error")
+        assert fragment in error["message"], (raw, error)
+    await doctor.send({"type": "measure", "id": "m2", "instrument": "tensiometre"})
+    error = await doctor.expect("error", in_reply_to="m2")  # no consultation yet
+    assert cabin.ctx.lifecycle.state is State.WAITING
+    assert cabin.ctx.bus.published == published
+
+
+async def test_join_connects_and_events_flow_both_ways(
+    doctor: DoctorClient, cabin: RunningCabin
+) -> None:
+    bus = cabin.ctx.bus
+    cabin.patient_waiting()
+    async with bus.subscribe(
+        MeasurementRequested, ChatMessage, PatientInstruction, CallStateChanged
+    ) as seen:
+        await doctor.login()
+        await doctor.connect()
+        await doctor.send({"type": "join"})
+        await wait_for(lambda: cabin.ctx.lifecycle.state is State.IN_CONSULTATION)
+        component = cabin.ctx.components["call"]
+        peer = component.consultation.peer  # type: ignore[attr-defined]
+        await wait_for(lambda: peer.frames.video > 5 and doctor.frames > 5)
+        await wait_for(lambda: doctor.channel is not None and doctor.channel.readyState == "open")
+
+        bus.publish(MeasurementTaken(instrument="tensiometre", measurement=blood_pressure()))
+        measured = await doctor.expect("measurement", instrument="tensiometre")
+        assert measured["measurement"]["observations"][0]["value"] == 128
+        assert measured["measurement"]["status"] == ["irregular_pulse"]
+
+        doctor.send_channel({"type": "chat", "text": "Bonjour, je vous entends bien."})
+        doctor.send_channel({"type": "measure", "instrument": "tensiometre"})
+        doctor.send_channel({"type": "instruction", "text": "Posez le bras sur la table."})
+        bus.publish(ChatMessage(sender="patient", text="Bonjour docteur"))
+        chat = await doctor.expect("chat", sender="patient")
+        assert chat["text"] == "Bonjour docteur"
+
+        got: dict[type, object] = {}
+        async with __import__("asyncio").timeout(10):
+            while len(got) < 3:
+                event = await seen.get()
+                if not isinstance(event, CallStateChanged):
+                    got[type(event)] = event
+        assert got[ChatMessage].sender == "doctor"  # type: ignore[attr-defined]
+        assert got[MeasurementRequested].instrument == "tensiometre"  # type: ignore[attr-defined]
+        assert got[PatientInstruction].source == "doctor"  # type: ignore[attr-defined]
+
+        quality = await doctor.expect("call_quality")
+        assert quality["frames_received"] > 0
+
+        doctor.send_channel({"type": "end"})
+        await wait_for(lambda: cabin.ctx.lifecycle.state is State.CHECKOUT)
+        assert component.consultation.peer is None  # type: ignore[attr-defined]
+
+
+async def test_doctor_absent_too_long_ends_in_checkout(make_settings: object) -> None:
+    from kiosk.daemon import Daemon
+
+    daemon = Daemon(make_settings(absent=10))  # type: ignore[operator]
+    ctx = await daemon.start()
+    cabin = RunningCabin(daemon, ctx)
+    doctor = DoctorClient(cabin.url)
+    try:
+        cabin.patient_waiting()
+        async with ctx.bus.subscribe(ConsultationEndRequested) as ends:
+            await doctor.login()
+            await doctor.connect()
+            await doctor.send({"type": "join"})
+            await wait_for(lambda: ctx.lifecycle.state is State.IN_CONSULTATION)
+            await doctor.close()  # the doctor's browser is gone
+            await wait_for(lambda: ctx.lifecycle.state is State.CHECKOUT, limit_s=20)
+            end = ends.get_nowait()
+            assert end is not None and end.by == "timeout"
+    finally:
+        await doctor.close()
+        await daemon.stop()

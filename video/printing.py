@@ -1,0 +1,88 @@
+"""The doctor's prescription and summary, handed to the printer component.
+
+The printer (``ctx.components["printer"]``) validates and stores before printing; a
+refused prescription comes back as an exception with ``.problems`` ([{path, message}])
+that the console shows on the fields. Print progress arrives later as PrintJobUpdated."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kiosk.component import Context
+from kiosk.events import PrintJobUpdated
+from video import messages as m
+from video.config import DoctorAccount
+
+log = logging.getLogger(__name__)
+
+
+class PrintRelay:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def _printer(self, msg_id: str | None) -> Any:
+        printer = self.ctx.components.get("printer")
+        if printer is None:
+            raise m.MessageInvalid("Aucune imprimante dans cette cabine.", msg_id)
+        return printer
+
+    async def prescription(self, msg: m.Prescription) -> m.CabinMessage:
+        printer = self._printer(msg.id)
+        try:
+            result = await printer.submit_prescription(
+                msg.prescription, self.ctx.lifecycle.session_id
+            )
+        except Exception as exc:
+            return _refused(exc, msg.id, "l'ordonnance")
+        return m.Accepted(request="prescription", in_reply_to=msg.id, detail=_detail(result))
+
+    async def summary(
+        self, msg: m.Summary, patient: dict[str, Any] | None, doctor: DoctorAccount | None
+    ) -> m.CabinMessage:
+        printer = self._printer(msg.id)
+        prescriber = None
+        if doctor is not None:
+            prescriber = {
+                "name": doctor.display_name,
+                "specialty": doctor.specialty,
+                "rpps": doctor.rpps,
+            }
+        try:
+            result = await printer.submit_summary(
+                msg.text, patient, prescriber, self.ctx.lifecycle.session_id
+            )
+        except Exception as exc:
+            return _refused(exc, msg.id, "le compte rendu")
+        return m.Accepted(request="summary", in_reply_to=msg.id, detail=_detail(result))
+
+    def job_message(self, event: PrintJobUpdated) -> m.PrintJobOut:
+        return m.PrintJobOut(
+            document_id=event.document_id,
+            document=event.document,
+            state=event.state,
+            message=event.message_doctor,
+        )
+
+
+def _detail(result: Any) -> str:
+    return result if isinstance(result, str) else ""
+
+
+def _refused(exc: Exception, msg_id: str | None, what: str) -> m.ErrorOut:
+    problems = getattr(exc, "problems", None)
+    if isinstance(problems, list):
+        return m.ErrorOut(
+            message=f"Impossible d'imprimer {what} : corrigez les champs signalés.",
+            in_reply_to=msg_id,
+            problems=[
+                {"path": str(p.get("path", "")), "message": str(p.get("message", ""))}
+                for p in problems
+                if isinstance(p, dict)
+            ],
+        )
+    # The message may quote patient data: log the type only.
+    log.error("printing %s failed: %s", what, type(exc).__name__)
+    return m.ErrorOut(
+        message=f"L'impression de {what} a échoué : {type(exc).__name__}.", in_reply_to=msg_id
+    )
