@@ -149,10 +149,10 @@ def test_start() -> float:
     return time.time()
 
 
-async def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Polls ``predicate`` until true; fails after ``timeout`` seconds."""
+async def until(predicate: Callable[[], bool], within: float, what: str) -> None:
+    """Polls ``predicate`` until true; fails after ``within`` seconds."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not predicate():
         if loop.time() > deadline:
             pytest.fail(f"timed out waiting for {what}")

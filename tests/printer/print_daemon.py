@@ -1,0 +1,50 @@
+"""A real cabin daemon process with one test-only route that submits a prescription the
+way the doctor console does: POST /test/prescription (JSON body) ->
+ctx.components["printer"].submit_prescription(body, None).
+
+Run as: python -m tests.printer.print_daemon CONFIG. Everything else is the production
+daemon (every component, storage, signals)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from aiohttp import web
+
+from kiosk import logs
+from kiosk.component import Component, Context
+from kiosk.daemon import Daemon
+from kiosk.settings import load_settings
+from printer.errors import PrescriptionInvalid
+from printer.service import PrinterService
+
+
+class PrintDriver(Component):
+    name = "print_test_driver"
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [web.post("/test/prescription", self.submit)]
+
+    async def submit(self, request: web.Request) -> web.Response:
+        printer = self.ctx.components["printer"]
+        assert isinstance(printer, PrinterService)
+        try:
+            doc_id = await printer.submit_prescription(await request.json(), None)
+        except PrescriptionInvalid as exc:
+            return web.json_response({"problems": exc.problems}, status=422)
+        return web.json_response({"document_id": doc_id}, status=201)
+
+
+def driver(ctx: Context) -> Component:
+    return PrintDriver(ctx)
+
+
+def main() -> None:
+    settings = load_settings(sys.argv[1])
+    logs.setup("INFO")
+    asyncio.run(Daemon(settings, extra_components=[driver]).run())
+
+
+if __name__ == "__main__":
+    main()

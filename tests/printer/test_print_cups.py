@@ -1,0 +1,128 @@
+"""Printing through the machine's real cupsd and its cups-pdf queue "PDF"."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from kiosk.events import PrintJobUpdated
+from printer.errors import PrescriptionInvalid
+from printer.render import TELECONSULTATION_MENTION
+from tests.printer.conftest import StartService, needs_system_cups, until
+from tests.printer.cups_env import pdf_text, remove_copies, wait_for_copies
+
+pytestmark = needs_system_cups
+
+# cups-pdf prints a page in well under a second; allow for a loaded machine.
+PRINT_TIMEOUT_S = 60.0
+
+
+async def test_printed_pdf_holds_every_mention_and_item(
+    start_service: StartService, prescription: dict[str, Any], test_start: float
+) -> None:
+    service = await start_service(None)
+    events = service.ctx.bus.subscribe(PrintJobUpdated)
+    number = prescription["number"]
+    try:
+        doc_id = await service.submit_prescription(prescription, "session-1")
+        await until(
+            lambda: service.documents()[0]["state"] == "completed", PRINT_TIMEOUT_S, "completed"
+        )
+        copies = wait_for_copies(number, test_start, 1, PRINT_TIMEOUT_S)
+        assert len(copies) == 1
+        text = " ".join(pdf_text(copies[0]).split())
+        for mention in (
+            "Dr Élise Lefèvre",
+            "Médecine générale",
+            "N° RPPS : 10001234565",
+            "Centre de téléconsultation, 12 rue Saint-Éloi, 77000 Melun, France",
+            "+33 1 64 00 00 00",
+            "dr.lefevre@example.fr",
+            "Le 23 novembre 2026",
+            "Patient : Mme Hélène Dupont",
+            "Née le 02/03/1948 (78 ans)",
+            "poids : 62 kg",
+            TELECONSULTATION_MENTION,
+            f"Ordonnance n° {number}",
+            "Signé électroniquement par Dr Élise Lefèvre",
+            "Non substituable",
+            "page 1/1",
+        ):
+            assert mention in text, mention
+        for item in prescription["items"]:
+            assert item["medication"] in text
+        states = []
+        while (event := events.get_nowait()) is not None:
+            assert event.document_id == doc_id
+            states.append(event.state)
+        assert states == ["stored", "queued", "printing", "completed"]
+        docs = service.documents("session-1")
+        assert [d["id"] for d in docs] == [doc_id]
+        assert docs[0]["attempts"] == 1
+        assert "payload" not in docs[0]
+        await until(lambda: service.status()["state"] == "idle", 10, "idle printer")
+        status = service.status()
+        assert status["pending"] == 0
+        assert status["last_job"] == {
+            "document_id": doc_id,
+            "document": "prescription",
+            "state": "completed",
+        }
+        assert "Dupont" not in str(status)
+    finally:
+        events.close()
+        remove_copies(number, test_start)
+
+
+async def test_invalid_prescription_stores_and_prints_nothing(
+    start_service: StartService, prescription: dict[str, Any]
+) -> None:
+    service = await start_service(None)
+    prescription["items"][0]["medication"] = "Méthylphénidate 10 mg (Ritaline)"
+    prescription["prescriber"]["rpps"] = "10001234566"
+    with pytest.raises(PrescriptionInvalid) as caught:
+        await service.submit_prescription(prescription, "session-1")
+    assert {p["path"] for p in caught.value.problems} == {
+        "items.0.medication",
+        "prescriber.rpps",
+    }
+    assert service.documents() == []
+
+
+async def test_reprint_prints_a_second_copy(
+    start_service: StartService, prescription: dict[str, Any], test_start: float
+) -> None:
+    service = await start_service(None)
+    number = prescription["number"]
+    try:
+        doc_id = await service.submit_prescription(prescription, None)
+        await until(lambda: service.documents()[0]["state"] == "completed", PRINT_TIMEOUT_S, "1st")
+        assert len(wait_for_copies(number, test_start, 1, PRINT_TIMEOUT_S)) == 1
+        await service.reprint(doc_id)
+        await until(lambda: service.documents()[0]["state"] == "completed", PRINT_TIMEOUT_S, "2nd")
+        assert len(wait_for_copies(number, test_start, 2, PRINT_TIMEOUT_S)) == 2
+    finally:
+        remove_copies(number, test_start)
+
+
+async def test_summary_prints_through_the_same_path(
+    start_service: StartService, prescription: dict[str, Any], test_start: float
+) -> None:
+    service = await start_service(None)
+    marker = f"Motif {time.time_ns()} : fièvre."
+    await service.submit_summary(
+        marker, prescription["patient"], prescription["prescriber"], "session-2"
+    )
+    await until(
+        lambda: service.documents("session-2")[0]["state"] == "completed",
+        PRINT_TIMEOUT_S,
+        "summary printed",
+    )
+    copies = wait_for_copies(marker, test_start, 1, PRINT_TIMEOUT_S)
+    try:
+        assert len(copies) == 1
+        assert "COMPTE RENDU DE TÉLÉCONSULTATION" in pdf_text(copies[0])
+    finally:
+        remove_copies(marker, test_start)
