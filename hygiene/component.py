@@ -61,6 +61,7 @@ class HygieneComponent(Component):
         self._lock_mutex = asyncio.Lock()
         self._changes: Subscription[StateChanged] | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self.escalation_task: asyncio.Task[Any] | None = None
 
     async def start(self) -> None:
         self._changes = self.ctx.bus.subscribe(StateChanged)
@@ -71,9 +72,10 @@ class HygieneComponent(Component):
             log.error("hygiene: door lock unavailable: %s", exc)  # noqa: TRY400 - no traceback
         await self.apply_lock()
         spawn = self.ctx.tasks.spawn
+        self.escalation_task = spawn(self.escalator.run(), "hygiene-escalation")
         self._tasks = [
             spawn(self._follow_lifecycle(self._changes), "hygiene-lock"),
-            spawn(self.escalator.run(), "hygiene-escalation"),
+            self.escalation_task,
         ]
         port = self.ctx.settings.hygiene.badge_reader_port
         if port:

@@ -115,6 +115,8 @@ class Escalator:
         self.clock = clock
         self.after = timedelta(minutes=ctx.settings.hygiene.escalation.after_minutes)
         self._escalated_session: str | None = None
+        # The loop and a caller may check at once: one alert, not two.
+        self._checking = asyncio.Lock()
 
     def awaiting_since(self) -> datetime | None:
         """When the current session ended (the cabin started waiting for its cleaning)."""
@@ -135,6 +137,10 @@ class Escalator:
 
     async def check(self) -> bool:
         """Sends the alert if it is due and not sent yet for this session. True if sent."""
+        async with self._checking:
+            return await self._check()
+
+    async def _check(self) -> bool:
         lc = self.ctx.lifecycle
         since = self.awaiting_since()
         if lc.state is not State.AWAITING_DISINFECTION or since is None or self.escalated:
