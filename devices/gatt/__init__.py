@@ -18,8 +18,22 @@ from collections.abc import Callable
 from devices.gatt import blood_pressure
 from devices.gatt.battery import decode_battery_level, encode_battery_level
 from devices.gatt.blood_pressure import BloodPressureFrame
+from devices.gatt.body_composition import BodyCompositionFrame
+from devices.gatt.glucose import GlucoseFrame
+from devices.gatt.glucose_context import GlucoseContext
+from devices.gatt.heart_rate import HeartRateFrame
 from devices.gatt.plx import PlxContinuousFrame, PlxSpotCheckFrame
+from devices.gatt.racp import (
+    NumberOfRecords,
+    RacpRequest,
+    RacpRequestError,
+    RacpResponse,
+    ResponseCode,
+    ResponseValue,
+    decode_racp_response,
+)
 from devices.gatt.temperature import TemperatureFrame
+from devices.gatt.weight import WeightFrame
 from devices.measurement import DecodeError, Measurement
 
 __all__ = [
@@ -28,17 +42,32 @@ __all__ = [
     "SERVICES",
     "SERVICE_CHARACTERISTICS",
     "BloodPressureFrame",
+    "BodyCompositionFrame",
     "DecodeError",
+    "Decoded",
     "Frame",
+    "GlucoseContext",
+    "GlucoseFrame",
+    "HeartRateFrame",
+    "NumberOfRecords",
     "PlxContinuousFrame",
     "PlxSpotCheckFrame",
+    "RacpRequest",
+    "RacpRequestError",
+    "RacpResponse",
+    "ResponseCode",
+    "ResponseValue",
     "TemperatureFrame",
+    "WeightFrame",
     "check_quirks",
     "decode",
     "decode_battery_level",
     "decode_frame",
+    "decode_measurement",
+    "decode_racp_response",
     "encode_battery_level",
     "parse_uuid",
+    "supported",
     "uuid128",
 ]
 
@@ -84,6 +113,12 @@ CHARACTERISTICS: dict[int, str] = {
     INTERMEDIATE_TEMPERATURE: "Intermediate Temperature",
     PLX_SPOT_CHECK: "PLX Spot-check Measurement",
     PLX_CONTINUOUS: "PLX Continuous Measurement",
+    WEIGHT_MEASUREMENT: "Weight Measurement",
+    BODY_COMPOSITION_MEASUREMENT: "Body Composition Measurement",
+    GLUCOSE_MEASUREMENT: "Glucose Measurement",
+    GLUCOSE_MEASUREMENT_CONTEXT: "Glucose Measurement Context",
+    RECORD_ACCESS_CONTROL_POINT: "Record Access Control Point",
+    HEART_RATE_MEASUREMENT: "Heart Rate Measurement",
     BATTERY_LEVEL: "Battery Level",
 }
 
@@ -92,12 +127,29 @@ SERVICE_CHARACTERISTICS: dict[int, tuple[int, ...]] = {
     BLOOD_PRESSURE_SERVICE: (BLOOD_PRESSURE_MEASUREMENT, INTERMEDIATE_CUFF_PRESSURE),
     HEALTH_THERMOMETER_SERVICE: (TEMPERATURE_MEASUREMENT, INTERMEDIATE_TEMPERATURE),
     PULSE_OXIMETER_SERVICE: (PLX_SPOT_CHECK, PLX_CONTINUOUS),
+    WEIGHT_SCALE_SERVICE: (WEIGHT_MEASUREMENT,),
+    BODY_COMPOSITION_SERVICE: (BODY_COMPOSITION_MEASUREMENT,),
+    GLUCOSE_SERVICE: (
+        GLUCOSE_MEASUREMENT,
+        GLUCOSE_MEASUREMENT_CONTEXT,
+        RECORD_ACCESS_CONTROL_POINT,
+    ),
+    HEART_RATE_SERVICE: (HEART_RATE_MEASUREMENT,),
     BATTERY_SERVICE: (BATTERY_LEVEL,),
 }
 
 KNOWN_QUIRKS: frozenset[str] = blood_pressure.QUIRKS
 
-Frame = BloodPressureFrame | TemperatureFrame | PlxSpotCheckFrame | PlxContinuousFrame
+Frame = (
+    BloodPressureFrame
+    | TemperatureFrame
+    | PlxSpotCheckFrame
+    | PlxContinuousFrame
+    | WeightFrame
+    | BodyCompositionFrame
+    | GlucoseFrame
+    | HeartRateFrame
+)
 _FrameDecoder = Callable[[bytes, frozenset[str]], Frame]
 
 _FRAME_DECODERS: dict[int, _FrameDecoder] = {
@@ -107,6 +159,10 @@ _FRAME_DECODERS: dict[int, _FrameDecoder] = {
     INTERMEDIATE_TEMPERATURE: lambda d, q: TemperatureFrame.from_bytes(d, q, True),
     PLX_SPOT_CHECK: PlxSpotCheckFrame.from_bytes,
     PLX_CONTINUOUS: PlxContinuousFrame.from_bytes,
+    WEIGHT_MEASUREMENT: WeightFrame.from_bytes,
+    BODY_COMPOSITION_MEASUREMENT: BodyCompositionFrame.from_bytes,
+    GLUCOSE_MEASUREMENT: GlucoseFrame.from_bytes,
+    HEART_RATE_MEASUREMENT: HeartRateFrame.from_bytes,
 }
 
 _BASE_UUID_SUFFIX = "-0000-1000-8000-00805f9b34fb"
@@ -143,25 +199,40 @@ def check_quirks(quirks: frozenset[str] | set[str] | list[str]) -> frozenset[str
 
 def decode_frame(char_uuid: int, data: bytes, quirks: frozenset[str] = frozenset()) -> Frame:
     """The frame of a measurement characteristic. ValueError if ``char_uuid`` has no frame
-    decoder (battery: ``decode_battery_level``); DecodeError on bad bytes."""
+    decoder (see ``decode`` for battery, glucose context and RACP); DecodeError on bad
+    bytes."""
     decoder = _FRAME_DECODERS.get(char_uuid)
     if decoder is None:
         raise ValueError(f"no frame decoder for characteristic 0x{char_uuid:04X}")
     return decoder(bytes(data), quirks)
 
 
-Decoded = Measurement | int
+Decoded = Measurement | GlucoseContext | RacpResponse | int
 
 
 def decode(char_uuid: int, data: bytes, quirks: frozenset[str] = frozenset()) -> Decoded:
     """What the cabin uses from a characteristic value: a Measurement for measurement
-    characteristics, an int (percent) for Battery Level. ValueError for a characteristic
-    this package does not decode; DecodeError on bad bytes."""
+    characteristics, a GlucoseContext for 0x2A34, a RACP response (NumberOfRecords or
+    ResponseCode) for 0x2A52, an int (percent) for Battery Level. ValueError for a
+    characteristic this package does not decode; DecodeError on bad bytes."""
     if char_uuid == BATTERY_LEVEL:
         return decode_battery_level(bytes(data))
+    if char_uuid == GLUCOSE_MEASUREMENT_CONTEXT:
+        return GlucoseContext.from_bytes(bytes(data))
+    if char_uuid == RECORD_ACCESS_CONTROL_POINT:
+        return decode_racp_response(bytes(data))
+    return decode_frame(char_uuid, data, quirks).to_measurement()
+
+
+def decode_measurement(
+    char_uuid: int, data: bytes, quirks: frozenset[str] = frozenset()
+) -> Measurement:
+    """``decode`` for a measurement characteristic (typed for callers that only want
+    measurements). ValueError for the others (battery, glucose context, RACP)."""
     return decode_frame(char_uuid, data, quirks).to_measurement()
 
 
 def supported() -> tuple[int, ...]:
     """Characteristics ``decode`` accepts."""
-    return (*_FRAME_DECODERS, BATTERY_LEVEL)
+    return (*_FRAME_DECODERS, GLUCOSE_MEASUREMENT_CONTEXT, RECORD_ACCESS_CONTROL_POINT,
+            BATTERY_LEVEL)  # fmt: skip

@@ -25,8 +25,7 @@ FULL_BP = bytes.fromhex("1e 7800 5000 5d00 e807050108 1e00 4800 01 0400")
 
 
 def test_full_frame_from_the_spec_layout() -> None:
-    measurement = gatt.decode(0x2A35, FULL_BP)
-    assert not isinstance(measurement, int)
+    measurement = gatt.decode_measurement(0x2A35, FULL_BP)
     assert measurement.kind == "blood_pressure"
     assert [(o.code, o.value, o.unit) for o in measurement.observations] == [
         ("8480-6", Decimal(120), "mm[Hg]"),
@@ -44,8 +43,7 @@ def test_full_frame_from_the_spec_layout() -> None:
 
 
 def test_minimal_frame_and_json() -> None:
-    measurement = gatt.decode(0x2A35, bytes.fromhex("00 7800 5000 5d00"))
-    assert not isinstance(measurement, int)
+    measurement = gatt.decode_measurement(0x2A35, bytes.fromhex("00 7800 5000 5d00"))
     assert measurement.timestamp is None
     assert measurement.status == ()
     assert len(measurement.observations) == 3
@@ -53,8 +51,7 @@ def test_minimal_frame_and_json() -> None:
 
 
 def test_kpa_keeps_its_unit_exactly() -> None:
-    measurement = gatt.decode(0x2A35, bytes.fromhex("01 a0f0 6bf0 7cf0"))
-    assert not isinstance(measurement, int)
+    measurement = gatt.decode_measurement(0x2A35, bytes.fromhex("01 a0f0 6bf0 7cf0"))
     assert [(o.value, o.unit) for o in measurement.observations] == [
         (Decimal("16.0"), "kPa"),
         (Decimal("10.7"), "kPa"),
@@ -63,8 +60,7 @@ def test_kpa_keeps_its_unit_exactly() -> None:
 
 
 def test_intermediate_cuff_pressure() -> None:
-    measurement = gatt.decode(0x2A36, bytes.fromhex("00 9600 ff07 ff07"))
-    assert not isinstance(measurement, int)
+    measurement = gatt.decode_measurement(0x2A36, bytes.fromhex("00 9600 ff07 ff07"))
     assert measurement.kind == "cuff_pressure"
     assert measurement.intermediate
     assert [(o.display, o.value) for o in measurement.observations] == [
@@ -73,8 +69,7 @@ def test_intermediate_cuff_pressure() -> None:
 
 
 def test_nan_mean_arterial_pressure_has_no_value() -> None:
-    measurement = gatt.decode(0x2A35, bytes.fromhex("00 7800 5000 ff07"))
-    assert not isinstance(measurement, int)
+    measurement = gatt.decode_measurement(0x2A35, bytes.fromhex("00 7800 5000 ff07"))
     assert measurement.observations[2].value is None
     assert measurement.to_json()["observations"][2]["value"] is None
 
@@ -94,14 +89,13 @@ def test_nan_mean_arterial_pressure_has_no_value() -> None:
 )
 def test_measurement_status_bits(status: int, names: tuple[str, ...]) -> None:
     data = bytes.fromhex("10 7800 5000 5d00") + status.to_bytes(2, "little")
-    measurement = gatt.decode(0x2A35, data)
-    assert not isinstance(measurement, int)
+    measurement = gatt.decode_measurement(0x2A35, data)
     assert measurement.status == names
 
 
 def test_reserved_pulse_range_is_a_decode_error() -> None:
     with pytest.raises(DecodeError, match="pulse rate range value 3 is reserved"):
-        gatt.decode(0x2A35, bytes.fromhex("10 7800 5000 5d00 1800"))
+        gatt.decode_measurement(0x2A35, bytes.fromhex("10 7800 5000 5d00 1800"))
 
 
 @pytest.mark.parametrize(
@@ -117,12 +111,12 @@ def test_reserved_pulse_range_is_a_decode_error() -> None:
 )
 def test_flag_announcing_a_missing_field(data: str, message: str) -> None:
     with pytest.raises(DecodeError, match=message):
-        gatt.decode(0x2A35, bytes.fromhex(data))
+        gatt.decode_measurement(0x2A35, bytes.fromhex(data))
 
 
 def test_trailing_bytes_are_ignored() -> None:
-    measurement = gatt.decode(0x2A35, FULL_BP + b"\x99\x98")
-    assert measurement == gatt.decode(0x2A35, FULL_BP)
+    measurement = gatt.decode_measurement(0x2A35, FULL_BP + b"\x99\x98")
+    assert measurement == gatt.decode_measurement(0x2A35, FULL_BP)
 
 
 def test_quirk_pulse_big_endian() -> None:
@@ -148,7 +142,7 @@ def test_quirk_user_id_without_flag() -> None:
     assert quirky.status == frozenset({"body_movement"})
     assert quirky.to_bytes(quirks) == data
     with pytest.raises(DecodeError, match="user id needs 1 bytes"):
-        gatt.decode(0x2A35, bytes.fromhex("04 7800 5000 5d00 4800"), quirks)
+        gatt.decode_measurement(0x2A35, bytes.fromhex("04 7800 5000 5d00 4800"), quirks)
 
 
 def test_unknown_user_255_is_none() -> None:
@@ -195,4 +189,4 @@ def test_round_trip_every_flag_and_quirk(frame: BloodPressureFrame, quirks: froz
     decoded = BloodPressureFrame.from_bytes(data, quirks, frame.intermediate)
     assert decoded == frame
     uuid = 0x2A36 if frame.intermediate else 0x2A35
-    assert gatt.decode(uuid, data, quirks) == frame.to_measurement()
+    assert gatt.decode_measurement(uuid, data, quirks) == frame.to_measurement()
