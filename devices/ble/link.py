@@ -58,6 +58,24 @@ class ProfileMismatchError(BleLinkError):
     (wrong address or wrong kind in the configuration): the technician must fix it."""
 
 
+class Backoff:
+    """Waits between reconnection attempts: ``first``, doubling up to ``cap``; ``reset``
+    after a connection that worked."""
+
+    def __init__(self, first: float = BACKOFF_FIRST_S, cap: float = BACKOFF_CAP_S) -> None:
+        self.first = first
+        self.cap = cap
+        self._next = first
+
+    def next_delay(self) -> float:
+        delay = self._next
+        self._next = min(delay * 2, self.cap)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
 class BleLink(InstrumentLink):
     """``adapter`` chooses the local Bluetooth adapter (e.g. "hci0"); default: BlueZ's
     first powered one."""
@@ -84,7 +102,7 @@ class BleLink(InstrumentLink):
 
     async def run(self, sink: LinkSink) -> None:
         self._sink = sink
-        backoff = BACKOFF_FIRST_S
+        backoff = Backoff()
         while True:
             worked = False
             try:
@@ -102,9 +120,8 @@ class BleLink(InstrumentLink):
                 log.exception("%s: unexpected error on the BLE link", self.settings.name)
                 self._report("error", "erreur inattendue de la liaison Bluetooth")
             if worked:
-                backoff = BACKOFF_FIRST_S
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, BACKOFF_CAP_S)
+                backoff.reset()
+            await asyncio.sleep(backoff.next_delay())
 
     async def request_measurement(self) -> bool:
         """Glucometer: download the records stored since the last one seen (RACP).
@@ -173,8 +190,9 @@ class BleLink(InstrumentLink):
             ):
                 return await found
         except TimeoutError:
-            if found.done():
-                return found.result()  # seen just as the scan was stopping
+            # (the timeout cancelled ``found`` unless it was seen as the scan stopped)
+            if found.done() and not found.cancelled():
+                return found.result()
             raise InstrumentNotFoundError(f"{self.address} not seen advertising") from None
 
     def _characteristics(self, client: BleakClient) -> list[str]:

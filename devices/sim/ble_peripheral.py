@@ -209,6 +209,7 @@ class SimulatedBlePeripheral:
         self.battery = battery
         self.glucose_records: list[GlucoseRecord] = []
         self.racp_requests: list[bytes] = []
+        self.refuse_racp = False  # a fault: answer every request "procedure not completed"
         self.characteristics: dict[str, SimCharacteristic] = {}
         self._bus: MessageBus | None = None
         self._advertisement = SimAdvertisement(self.profile.service, self.name)
@@ -348,7 +349,10 @@ class SimulatedBlePeripheral:
     async def _answer_racp(self, request: bytes) -> None:
         await asyncio.sleep(0)  # let the write's reply go out first
         op_code = request[0] if request else 0
-        records, code = self._select_records(request)
+        if self.refuse_racp:
+            records, code = [], int(racp.ResponseCode.PROCEDURE_NOT_COMPLETED)
+        else:
+            records, code = self._select_records(request)
         for record in records:
             self.send(
                 profiles.GLUCOSE_MEASUREMENT,

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,8 @@ import pytest
 from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 
-from devices.ble import profiles
+from devices.ble import link as link_module
+from devices.ble import profiles, racp
 from devices.ble.link import BleLink
 from devices.ble.profiles import UnsupportedInstrumentError
 from devices.config import InstrumentKind, InstrumentSettings
@@ -211,3 +213,63 @@ def test_configuration_errors_are_specific() -> None:
         BleLink(InstrumentSettings(name="t", kind=InstrumentKind.SCALE, transport="ble"))
     with pytest.raises(UnsupportedInstrumentError, match="otoscope"):
         BleLink(settings(InstrumentKind.OTOSCOPE))
+
+
+async def test_glucose_stored_records_fetched_with_racp(
+    make_peripheral: Callable[..., Any], running: Callable[[BleLink], RecordingSink]
+) -> None:
+    peripheral = await make_peripheral(InstrumentKind.GLUCOMETER)
+    # two records left in the meter's memory by earlier patients
+    peripheral.store_glucose(151, datetime(2026, 11, 20, 8, 30))
+    peripheral.store_glucose(88, datetime(2026, 11, 21, 9, 15))
+    link = BleLink(settings(InstrumentKind.GLUCOMETER), adapter=CABIN_ADAPTER)
+    sink = running(link)
+    await poll(lambda: sink.current == "ready", limit_s=20)
+    # the link learned the last record number without passing earlier records on
+    assert peripheral.racp_requests == [racp.report_last_record()]
+    assert sink.measurements == []
+
+    # the patient pricks a finger; the doctor asks for the value
+    peripheral.store_glucose(104, datetime(2026, 11, 23, 10, 5))
+    assert await link.request_measurement() is True
+    await poll(lambda: len(sink.measurements) == 1)
+    [glucose] = sink.measurements
+    assert peripheral.racp_requests[-1] == racp.report_records_from(3)
+    assert glucose.kind == "glucose"
+    assert [(o.code, o.value, o.unit) for o in glucose.observations] == [
+        ("2339-0", Decimal(104), "mg/dL")
+    ]
+    assert glucose.timestamp == datetime(2026, 11, 23, 10, 5)
+
+    # nothing new: the meter answers "no records found", still a completed request
+    assert await link.request_measurement() is True
+    assert peripheral.racp_requests[-1] == racp.report_records_from(4)
+    assert len(sink.measurements) == 1
+    assert sink.current == "ready"
+
+
+async def test_glucometer_refusing_racp_gives_false(
+    make_peripheral: Callable[..., Any], running: Callable[[BleLink], RecordingSink]
+) -> None:
+    peripheral, link, sink = await connected(make_peripheral, running, InstrumentKind.GLUCOMETER)
+    assert sink.current == "ready"
+    peripheral.refuse_racp = True
+    assert await link.request_measurement() is False
+    assert sink.current == "ready"
+
+
+async def test_instrument_switched_on_later_is_found_on_a_later_scan(
+    make_peripheral: Callable[..., Any],
+    running: Callable[[BleLink], RecordingSink],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(link_module, "SCAN_TIMEOUT_S", 0.3)
+    sink = running(BleLink(settings(InstrumentKind.SCALE), adapter=CABIN_ADAPTER))
+    await poll(lambda: sink.current == "absent")
+    assert sink.states[-1][1] == "instrument introuvable (éteint ou hors de portée)"
+
+    peripheral = await make_peripheral(InstrumentKind.SCALE)
+    await poll(lambda: sink.current == "ready", limit_s=20)
+    assert peripheral.send_weight("72.35")
+    await poll(sink.finals)
+    assert values(sink.finals()[0])["29463-7"] == Decimal("72.35")
