@@ -349,9 +349,9 @@ class SimulatedBlePeripheral:
     async def _answer_racp(self, request: bytes) -> None:
         await asyncio.sleep(0)  # let the write's reply go out first
         op_code = request[0] if request else 0
-        if self.refuse_racp:
-            records, code = [], int(racp.ResponseCode.PROCEDURE_NOT_COMPLETED)
-        else:
+        records: list[GlucoseRecord] = []
+        code: int = racp.ResponseCode.PROCEDURE_NOT_COMPLETED
+        if not self.refuse_racp:
             records, code = self._select_records(request)
         for record in records:
             self.send(
