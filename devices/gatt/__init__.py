@@ -12,9 +12,14 @@ lists them."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import re
 from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
+from devices import coding
 from devices.gatt import blood_pressure
 from devices.gatt.battery import decode_battery_level, encode_battery_level
 from devices.gatt.blood_pressure import BloodPressureFrame
@@ -34,6 +39,7 @@ from devices.gatt.racp import (
 )
 from devices.gatt.temperature import TemperatureFrame
 from devices.gatt.weight import WeightFrame
+from devices.ieee11073 import Special
 from devices.measurement import DecodeError, Measurement
 
 __all__ = [
@@ -68,6 +74,7 @@ __all__ = [
     "encode_battery_level",
     "parse_uuid",
     "supported",
+    "to_json",
     "uuid128",
 ]
 
@@ -230,6 +237,31 @@ def decode_measurement(
     """``decode`` for a measurement characteristic (typed for callers that only want
     measurements). ValueError for the others (battery, glucose context, RACP)."""
     return decode_frame(char_uuid, data, quirks).to_measurement()
+
+
+def to_json(decoded: Decoded) -> dict[str, Any]:
+    """One JSON-ready object for any ``decode`` result (what the technician CLI prints).
+    Measurements use Measurement.to_json; the battery level becomes a "battery"
+    measurement; contexts and RACP responses list their fields (specials as null)."""
+    if isinstance(decoded, Measurement):
+        return decoded.to_json()
+    if isinstance(decoded, int):
+        level = coding.obs(coding.BATTERY_LEVEL, Decimal(decoded))
+        return Measurement("battery", (level,)).to_json()
+    kinds = {GlucoseContext: "glucose_context", NumberOfRecords: "racp_number_of_records",
+             ResponseCode: "racp_response"}  # fmt: skip
+    fields = {f.name: _plain(getattr(decoded, f.name)) for f in dataclasses.fields(decoded)}
+    return {"kind": kinds[type(decoded)], **fields}
+
+
+def _plain(value: object) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, enum.Enum):
+        return None if isinstance(value, Special) else value.name.lower()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
 
 
 def supported() -> tuple[int, ...]:

@@ -80,7 +80,7 @@ class BloodPressureFrame:
         """The characteristic value; with quirks, as a device with those quirks sends it."""
         w = Writer()
         user_without_flag = QUIRK_USER_ID_WITHOUT_FLAG in quirks
-        flags = (_KPA if self.kpa else 0) | (_TIMESTAMP if self.timestamp else 0)
+        flags = (_KPA if self.kpa else 0) | (_TIMESTAMP if self.timestamp is not None else 0)
         flags |= _PULSE if self.pulse_rate is not None else 0
         flags |= _USER if self.user_id is not None and not user_without_flag else 0
         flags |= _STATUS if self.status is not None else 0
@@ -88,7 +88,7 @@ class BloodPressureFrame:
         w.sfloat(self.systolic)
         w.sfloat(self.diastolic)
         w.sfloat(self.mean_arterial)
-        if self.timestamp:
+        if self.timestamp is not None:
             w.date_time(self.timestamp)
         if self.pulse_rate is not None:
             w.sfloat(self.pulse_rate, QUIRK_PULSE_BIG_ENDIAN in quirks)

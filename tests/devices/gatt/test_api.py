@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devices import gatt
-from devices.measurement import DecodeError, Measurement
+from devices.measurement import DecodeError
 
 
 @pytest.mark.parametrize(
@@ -83,5 +83,45 @@ def test_random_bytes_only_raise_decode_error(
         decoded = gatt.decode(uuid, data, quirks)
     except DecodeError:
         return
-    if isinstance(decoded, Measurement):
-        json.dumps(decoded.to_json())  # what the API and the CLI print
+    json.dumps(
+        gatt.to_json(decoded)
+    )  # what the technician CLI prints  # what the API and the CLI print
+
+
+@pytest.mark.parametrize(
+    ("uuid", "data", "expected"),
+    [
+        (
+            0x2A19,
+            "57",
+            {"kind": "battery", "timestamp": None, "status": [],
+             "observations": [{"code": "battery", "display": "Battery level", "value": 87,
+                               "unit": "%"}]},
+        ),
+        (0x2A52, "05000a00", {"kind": "racp_number_of_records", "count": 10}),
+        (0x2A52, "06000106",
+         {"kind": "racp_response", "request_op": 1, "value": "no_records_found"}),
+        (
+            0x2A34,
+            "03 0700 01 ff07 05",
+            {"kind": "glucose_context", "sequence_number": 7, "extended_flags": None,
+             "carbohydrate": {"meal": "breakfast", "kilograms": None}, "meal": "bedtime",
+             "tester": None, "health": None, "exercise": None, "medication": None,
+             "hba1c_percent": None},
+        ),
+        (
+            0x2A35,
+            "00 7800 5000 ff07",
+            {"kind": "blood_pressure", "timestamp": None, "status": [],
+             "observations": [
+                 {"code": "8480-6", "display": "Systolic blood pressure", "value": 120,
+                  "unit": "mm[Hg]"},
+                 {"code": "8462-4", "display": "Diastolic blood pressure", "value": 80,
+                  "unit": "mm[Hg]"},
+                 {"code": "8478-0", "display": "Mean blood pressure", "value": None,
+                  "unit": "mm[Hg]"}]},
+        ),
+    ],
+)  # fmt: skip
+def test_to_json(uuid: int, data: str, expected: dict[str, object]) -> None:
+    assert gatt.to_json(gatt.decode(uuid, bytes.fromhex(data))) == expected
