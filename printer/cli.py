@@ -18,8 +18,8 @@ from typing import Any
 
 from printer import messages
 from printer.config import PrinterSettings
-from printer.cups_client import JOB_COMPLETED, CupsClient
-from printer.errors import CupsError, CupsUnreachable, PrescriptionInvalid, QueueMissing
+from printer.cups_client import JOB_COMPLETED, CupsClient, PrinterStatus
+from printer.errors import CupsError, PrescriptionInvalid
 from printer.model import Prescription, parse_prescription
 from printer.render import render_prescription
 
@@ -131,43 +131,51 @@ def cmd_send(args: argparse.Namespace) -> int:
     return asyncio.run(_send(rx, settings))
 
 
+def _advice(status: PrinterStatus, settings: PrinterSettings) -> str:
+    """What the technician should do about the queue; empty when it can print."""
+    if status.state == "unreachable":
+        return messages.unreachable(settings.cups_server, "prescription").technician
+    if status.missing:
+        return messages.queue_missing(settings.queue, "prescription").technician
+    if not status.accepting:
+        return messages.not_accepting(settings.queue, "prescription").technician
+    if not status.ready:
+        return messages.printer_blocked(status.reasons, settings.queue, "prescription").technician
+    return ""
+
+
 async def _send(rx: Prescription, settings: PrinterSettings) -> int:
     client = CupsClient(settings.queue, settings.cups_server, settings.job_options)
     status = await client.printer_status()
-    if status.state == "unreachable":
-        print(messages.unreachable(settings.cups_server, "prescription").technician)
-        return EXIT_FAILED
-    if status.missing:
-        print(messages.queue_missing(settings.queue, "prescription").technician)
-        return EXIT_FAILED
     if not status.ready:
-        print(
-            messages.printer_blocked(status.reasons, settings.queue, "prescription").technician,
-            "Rien n'a été envoyé.",
-        )
+        print(_advice(status, settings), "Rien n'a été envoyé.")
         return EXIT_FAILED
     pdf = await asyncio.to_thread(render_prescription, rx, settings.paper)
     try:
         job_id = await client.create_job(f"kiosk prescription {rx.prescription_number}")
         await client.send_document(job_id, pdf)
         print(f"job {job_id} sent to {settings.queue}")
-        deadline = time.monotonic() + settings.job_timeout_s
-        while True:
-            info = await client.job(job_id)
-            if info is None:
-                print(f"job {job_id}: unknown to CUPS")
-                return EXIT_FAILED
-            name = JOB_STATE_NAMES.get(info.state, str(info.state))
-            if info.final:
-                print(f"job {job_id}: {name}")
-                return EXIT_OK if info.state == JOB_COMPLETED else EXIT_FAILED
-            if time.monotonic() > deadline:
-                print(f"job {job_id}: still {name} after {settings.job_timeout_s:g} s")
-                return EXIT_FAILED
-            await asyncio.sleep(settings.poll_interval_s)
-    except (CupsUnreachable, QueueMissing, CupsError) as exc:
+        return await _wait_job(client, job_id, settings)
+    except CupsError as exc:
         print(f"printing failed: {exc}")
         return EXIT_FAILED
+
+
+async def _wait_job(client: CupsClient, job_id: int, settings: PrinterSettings) -> int:
+    deadline = time.monotonic() + settings.job_timeout_s
+    while True:
+        info = await client.job(job_id)
+        if info is None:
+            print(f"job {job_id}: unknown to CUPS")
+            return EXIT_FAILED
+        name = JOB_STATE_NAMES.get(info.state, str(info.state))
+        if info.final:
+            print(f"job {job_id}: {name}")
+            return EXIT_OK if info.state == JOB_COMPLETED else EXIT_FAILED
+        if time.monotonic() > deadline:
+            print(f"job {job_id}: still {name} after {settings.job_timeout_s:g} s")
+            return EXIT_FAILED
+        await asyncio.sleep(settings.poll_interval_s)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -180,16 +188,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"reasons: {reasons}")
     if status.message:
         print(f"CUPS says: {status.message}")
-    if status.state == "unreachable":
-        advice = messages.unreachable(settings.cups_server, "prescription").technician
-    elif status.missing:
-        advice = messages.queue_missing(settings.queue, "prescription").technician
-    elif not status.accepting:
-        advice = messages.not_accepting(settings.queue, "prescription").technician
-    elif not status.ready:
-        advice = messages.printer_blocked(status.reasons, settings.queue, "prescription").technician
-    else:
-        advice = " ".join(messages.warnings(status.reasons))
+    advice = _advice(status, settings) or " ".join(messages.warnings(status.reasons))
     if advice:
         print(f"to do: {advice}")
     return EXIT_OK if status.ready else EXIT_FAILED
