@@ -213,3 +213,10 @@ def test_context_round_trip(context: GlucoseContext) -> None:
 
 def test_special_carbohydrate_has_no_grams() -> None:
     assert Carbohydrate("lunch", Special.NAN).grams is None
+
+
+def test_context_encoder_refusals() -> None:
+    with pytest.raises(ValueError, match="tester and health go together"):
+        GlucoseContext(1, tester="self").to_bytes()
+    with pytest.raises(ValueError, match="unknown value 'elevenses'"):
+        GlucoseContext(1, meal="elevenses").to_bytes()
