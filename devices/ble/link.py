@@ -131,7 +131,7 @@ class BleLink(InstrumentLink):
             return False
         start = 0 if self._last_sequence is None else min(self._last_sequence + 1, 0xFFFF)
         try:
-            await procedure.run(racp.report_records_from(start))
+            await procedure.run(racp.RacpRequest.report_from(start))
         except (racp.RacpError, BleakError) as exc:
             log.warning("%s: stored records not downloaded: %r", self.settings.name, exc)
             return False
@@ -224,10 +224,13 @@ class BleLink(InstrumentLink):
             return
         self._learning_sequence = True
         try:
-            response = await procedure.run(racp.report_last_record())
+            response = await procedure.run(racp.last_record())
         finally:
             self._learning_sequence = False
-        if response.code == racp.ResponseCode.NO_RECORDS_FOUND:
+        if (
+            isinstance(response, racp.ResponseCode)
+            and response.value is racp.ResponseValue.NO_RECORDS_FOUND
+        ):
             self._last_sequence = 0
 
     # -- values from the instrument ------------------------------------------------

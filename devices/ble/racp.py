@@ -2,53 +2,46 @@
 
 The cabin writes a request ("report stored records with sequence number >= N"); the meter
 notifies each record on Glucose Measurement (0x2A18), then indicates a response code on
-the control point. One procedure runs at a time (the spec allows no more)."""
+the control point. One procedure runs at a time (the spec allows no more). The messages
+themselves are encoded and decoded by ``devices.gatt.racp``."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import struct
 from collections.abc import Awaitable, Callable
-from enum import IntEnum
+
+from devices.gatt.racp import (
+    NumberOfRecords,
+    OpCode,
+    Operator,
+    RacpRequest,
+    RacpResponse,
+    ResponseCode,
+    ResponseValue,
+    decode_racp_response,
+)
+from devices.measurement import DecodeError
+
+__all__ = [
+    "RACP_PROCEDURE_TIMEOUT_S",
+    "NumberOfRecords",
+    "RacpError",
+    "RacpFormatError",
+    "RacpProcedure",
+    "RacpRefusedError",
+    "RacpRequest",
+    "RacpResponse",
+    "RacpTimeoutError",
+    "ResponseCode",
+    "ResponseValue",
+    "glucose_sequence_number",
+    "last_record",
+]
 
 # A meter sends its whole memory before the final response (hundreds of records at
 # a 7.5-50 ms connection interval): 30 s is generous without hanging a consultation.
 RACP_PROCEDURE_TIMEOUT_S = 30.0
-
-
-class OpCode(IntEnum):
-    REPORT_STORED_RECORDS = 0x01
-    DELETE_STORED_RECORDS = 0x02
-    ABORT_OPERATION = 0x03
-    REPORT_NUMBER_OF_RECORDS = 0x04
-    NUMBER_OF_RECORDS_RESPONSE = 0x05
-    RESPONSE_CODE = 0x06
-
-
-class Operator(IntEnum):
-    NULL = 0x00
-    ALL = 0x01
-    LESS_OR_EQUAL = 0x02
-    GREATER_OR_EQUAL = 0x03
-    WITHIN_RANGE = 0x04
-    FIRST = 0x05
-    LAST = 0x06
-
-
-FILTER_SEQUENCE_NUMBER = 0x01
-
-
-class ResponseCode(IntEnum):
-    SUCCESS = 0x01
-    OP_CODE_NOT_SUPPORTED = 0x02
-    INVALID_OPERATOR = 0x03
-    OPERATOR_NOT_SUPPORTED = 0x04
-    INVALID_OPERAND = 0x05
-    NO_RECORDS_FOUND = 0x06
-    ABORT_UNSUCCESSFUL = 0x07
-    PROCEDURE_NOT_COMPLETED = 0x08
-    OPERAND_NOT_SUPPORTED = 0x09
 
 
 class RacpError(Exception):
@@ -64,44 +57,12 @@ class RacpRefusedError(RacpError):
 
 
 class RacpFormatError(RacpError, ValueError):
-    """A control point value that is not a valid RACP message."""
+    """A control point indication that is not a valid RACP response."""
 
 
-def report_records_from(sequence_number: int) -> bytes:
-    """Request: every stored record whose sequence number is >= ``sequence_number``."""
-    if not 0 <= sequence_number <= 0xFFFF:
-        raise ValueError(f"sequence number out of range: {sequence_number}")
-    return struct.pack(
-        "<BBBH",
-        OpCode.REPORT_STORED_RECORDS,
-        Operator.GREATER_OR_EQUAL,
-        FILTER_SEQUENCE_NUMBER,
-        sequence_number,
-    )
-
-
-def report_last_record() -> bytes:
-    return bytes((OpCode.REPORT_STORED_RECORDS, Operator.LAST))
-
-
-def report_all_records() -> bytes:
-    return bytes((OpCode.REPORT_STORED_RECORDS, Operator.ALL))
-
-
-@dataclasses.dataclass(frozen=True)
-class Response:
-    request_op_code: int
-    code: int
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Response:
-        """Parse a Response Code message (op code 6, operator null, request op code, code)."""
-        if len(data) != 4 or data[0] != OpCode.RESPONSE_CODE or data[1] != Operator.NULL:
-            raise RacpFormatError(f"not an RACP response code message ({len(data)} bytes)")
-        return cls(request_op_code=data[2], code=data[3])
-
-    def to_bytes(self) -> bytes:
-        return bytes((OpCode.RESPONSE_CODE, Operator.NULL, self.request_op_code, self.code))
+def last_record() -> RacpRequest:
+    """Request: the most recent stored record only."""
+    return RacpRequest(OpCode.REPORT_STORED_RECORDS, Operator.LAST)
 
 
 def glucose_sequence_number(measurement: bytes) -> int | None:
@@ -116,38 +77,44 @@ class RacpProcedure:
     """Runs RACP requests over a connected link, one at a time.
 
     The link forwards every control point indication to ``on_indication``; ``run``
-    writes a request and waits for its response code."""
+    writes a request and waits for its final response."""
 
     def __init__(self, write: Callable[[bytes], Awaitable[None]]) -> None:
         self._write = write
         self._lock = asyncio.Lock()
-        self._pending: asyncio.Future[Response] | None = None
+        self._pending: asyncio.Future[RacpResponse] | None = None
 
     def on_indication(self, data: bytes) -> None:
         pending = self._pending
         if pending is None or pending.done():
             return  # a late or unsolicited response: nothing waits for it
         try:
-            pending.set_result(Response.from_bytes(data))
-        except RacpFormatError as exc:
-            pending.set_exception(exc)
+            pending.set_result(decode_racp_response(data))
+        except DecodeError as exc:
+            pending.set_exception(RacpFormatError(f"invalid RACP response: {exc}"))
 
-    async def run(self, request: bytes) -> Response:
-        """Write ``request``; return the meter's response (SUCCESS or NO_RECORDS_FOUND).
+    async def run(self, request: RacpRequest) -> RacpResponse:
+        """Write ``request``; return the meter's final response: a response code SUCCESS
+        or NO_RECORDS_FOUND, or the number of records for a count request.
 
-        Raises RacpRefusedError for any other response, RacpTimeoutError if none comes."""
+        Raises RacpRefusedError for any other response code, RacpTimeoutError if none
+        comes in time, RacpFormatError for an answer that is not a RACP response."""
         async with self._lock:
             self._pending = asyncio.get_running_loop().create_future()
             try:
                 async with asyncio.timeout(RACP_PROCEDURE_TIMEOUT_S):
-                    await self._write(request)
+                    await self._write(request.to_bytes())
                     response = await self._pending
             except TimeoutError as exc:
-                raise RacpTimeoutError("the glucometer did not finish sending its records") from exc
+                raise RacpTimeoutError("the glucometer did not finish the procedure") from exc
             finally:
                 self._pending = None
-        if response.request_op_code != request[0]:
+        if isinstance(response, NumberOfRecords):
+            return response
+        if response.request_op != request.op:
             raise RacpFormatError("RACP response to another request")
-        if response.code not in (ResponseCode.SUCCESS, ResponseCode.NO_RECORDS_FOUND):
-            raise RacpRefusedError(f"the glucometer refused the request (code {response.code})")
+        if response.value not in (ResponseValue.SUCCESS, ResponseValue.NO_RECORDS_FOUND):
+            raise RacpRefusedError(
+                f"the glucometer refused the request ({response.value.name.lower()})"
+            )
         return response

@@ -31,6 +31,8 @@ from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
 from devices.ble import profiles, racp
 from devices.config import InstrumentKind
+from devices.gatt.racp import OpCode, Operator, RacpRequestError
+from devices.measurement import DecodeError
 from devices.sim import ble_payloads
 
 log = logging.getLogger(__name__)
@@ -346,40 +348,36 @@ class SimulatedBlePeripheral:
         # The write is acknowledged first; records and the response follow.
         self._spawn(self._answer_racp(value), "sim-ble-racp")
 
-    async def _answer_racp(self, request: bytes) -> None:
+    async def _answer_racp(self, data: bytes) -> None:
         await asyncio.sleep(0)  # let the write's reply go out first
-        op_code = request[0] if request else 0
-        records: list[GlucoseRecord] = []
-        code: int = racp.ResponseCode.PROCEDURE_NOT_COMPLETED
-        if not self.refuse_racp:
-            records, code = self._select_records(request)
-        for record in records:
+        answer: racp.RacpResponse
+        try:
+            request = racp.RacpRequest.from_bytes(data)
+        except RacpRequestError as exc:
+            answer = racp.ResponseCode(exc.request_op, exc.response)
+        except DecodeError:  # not even an op code
+            answer = racp.ResponseCode(0, racp.ResponseValue.OP_CODE_NOT_SUPPORTED)
+        else:
+            answer = self._run_racp(request)
+        self.send(profiles.RECORD_ACCESS_CONTROL_POINT, answer.to_bytes())
+
+    def _run_racp(self, request: racp.RacpRequest) -> racp.ResponseCode | racp.NumberOfRecords:
+        if self.refuse_racp:
+            return racp.ResponseCode(request.op, racp.ResponseValue.PROCEDURE_NOT_COMPLETED)
+        selected = [r for r in self.glucose_records if request.matches(r.sequence_number)]
+        if request.operator is Operator.FIRST:
+            selected = selected[:1]
+        elif request.operator is Operator.LAST:
+            selected = selected[-1:]
+        if request.op is OpCode.REPORT_NUMBER_OF_RECORDS:
+            return racp.NumberOfRecords(len(selected))
+        if request.op is not OpCode.REPORT_STORED_RECORDS:
+            return racp.ResponseCode(request.op, racp.ResponseValue.OP_CODE_NOT_SUPPORTED)
+        for record in selected:
             self.send(
                 profiles.GLUCOSE_MEASUREMENT,
                 ble_payloads.glucose(record.sequence_number, record.mg_dl, record.when),
             )
-        self.send(profiles.RECORD_ACCESS_CONTROL_POINT, racp.Response(op_code, code).to_bytes())
-
-    def _select_records(self, request: bytes) -> tuple[list[GlucoseRecord], int]:
-        if not request or request[0] != racp.OpCode.REPORT_STORED_RECORDS:
-            return [], racp.ResponseCode.OP_CODE_NOT_SUPPORTED
-        if len(request) < 2:
-            return [], racp.ResponseCode.INVALID_OPERATOR
-        operator = request[1]
-        stored = self.glucose_records
-        if operator == racp.Operator.ALL and len(request) == 2:
-            selected = list(stored)
-        elif operator == racp.Operator.LAST and len(request) == 2:
-            selected = stored[-1:]
-        elif operator == racp.Operator.FIRST and len(request) == 2:
-            selected = stored[:1]
-        elif operator == racp.Operator.GREATER_OR_EQUAL:
-            if len(request) != 5 or request[2] != racp.FILTER_SEQUENCE_NUMBER:
-                return [], racp.ResponseCode.INVALID_OPERAND
-            start = int.from_bytes(request[3:5], "little")
-            selected = [r for r in stored if r.sequence_number >= start]
-        else:
-            return [], racp.ResponseCode.OPERATOR_NOT_SUPPORTED
         if not selected:
-            return [], racp.ResponseCode.NO_RECORDS_FOUND
-        return selected, racp.ResponseCode.SUCCESS
+            return racp.ResponseCode(request.op, racp.ResponseValue.NO_RECORDS_FOUND)
+        return racp.ResponseCode(request.op, racp.ResponseValue.SUCCESS)

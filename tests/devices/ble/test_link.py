@@ -226,7 +226,7 @@ async def test_glucose_stored_records_fetched_with_racp(
     sink = running(link)
     await poll(lambda: sink.current == "ready", limit_s=20)
     # the link learned the last record number without passing earlier records on
-    assert peripheral.racp_requests == [racp.report_last_record()]
+    assert peripheral.racp_requests == [racp.last_record().to_bytes()]
     assert sink.measurements == []
 
     # the patient pricks a finger; the doctor asks for the value
@@ -234,7 +234,7 @@ async def test_glucose_stored_records_fetched_with_racp(
     assert await link.request_measurement() is True
     await poll(lambda: len(sink.measurements) == 1)
     [glucose] = sink.measurements
-    assert peripheral.racp_requests[-1] == racp.report_records_from(3)
+    assert peripheral.racp_requests[-1] == racp.RacpRequest.report_from(3).to_bytes()
     assert glucose.kind == "glucose"
     assert [(o.code, o.value, o.unit) for o in glucose.observations] == [
         ("2339-0", Decimal(104), "mg/dL")
@@ -243,7 +243,7 @@ async def test_glucose_stored_records_fetched_with_racp(
 
     # nothing new: the meter answers "no records found", still a completed request
     assert await link.request_measurement() is True
-    assert peripheral.racp_requests[-1] == racp.report_records_from(4)
+    assert peripheral.racp_requests[-1] == racp.RacpRequest.report_from(4).to_bytes()
     assert len(sink.measurements) == 1
     assert sink.current == "ready"
 

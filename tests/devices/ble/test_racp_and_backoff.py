@@ -12,20 +12,8 @@ from devices.ble.link import Backoff
 
 def test_racp_requests_follow_the_spec() -> None:
     # op code 1 (report stored records), operator 3 (>=), filter 1 (sequence), uint16 LE
-    assert racp.report_records_from(0x0102) == bytes((0x01, 0x03, 0x01, 0x02, 0x01))
-    assert racp.report_last_record() == bytes((0x01, 0x06))
-    assert racp.report_all_records() == bytes((0x01, 0x01))
-    with pytest.raises(ValueError, match="out of range"):
-        racp.report_records_from(0x10000)
-
-
-@pytest.mark.parametrize(
-    "data",
-    [b"", b"\x06\x00\x01", b"\x05\x00\x01\x01", b"\x06\x01\x01\x01", b"\x06\x00\x01\x01\x00"],
-)
-def test_malformed_racp_response_is_refused(data: bytes) -> None:
-    with pytest.raises(racp.RacpFormatError):
-        racp.Response.from_bytes(data)
+    assert racp.RacpRequest.report_from(0x0102).to_bytes() == bytes((1, 3, 1, 0x02, 0x01))
+    assert racp.last_record().to_bytes() == bytes((0x01, 0x06))
 
 
 def test_glucose_sequence_number_is_after_the_flags() -> None:
@@ -36,7 +24,7 @@ def test_glucose_sequence_number_is_after_the_flags() -> None:
 class FakeMeter:
     """The other end of the control point: answers each written request with ``code``."""
 
-    def __init__(self, code: int | None) -> None:
+    def __init__(self, code: int | bytes | None) -> None:
         self.code = code
         self.procedure = racp.RacpProcedure(self.write)
         self.written: list[bytes] = []
@@ -44,27 +32,37 @@ class FakeMeter:
     async def write(self, data: bytes) -> None:
         self.written.append(data)
         if self.code is not None:
-            response = racp.Response(data[0], self.code).to_bytes()
+            response = (
+                self.code
+                if isinstance(self.code, bytes)
+                else racp.ResponseCode(data[0], racp.ResponseValue(self.code)).to_bytes()
+            )
             asyncio.get_running_loop().call_soon(self.procedure.on_indication, response)
 
 
 async def test_racp_procedure_returns_success_and_no_records() -> None:
-    for code in (racp.ResponseCode.SUCCESS, racp.ResponseCode.NO_RECORDS_FOUND):
+    request = racp.RacpRequest.report_from(5)
+    for code in (racp.ResponseValue.SUCCESS, racp.ResponseValue.NO_RECORDS_FOUND):
         meter = FakeMeter(code)
-        response = await meter.procedure.run(racp.report_records_from(5))
-        assert response.code == code
-        assert meter.written == [racp.report_records_from(5)]
+        assert await meter.procedure.run(request) == racp.ResponseCode(1, code)
+        assert meter.written == [request.to_bytes()]
 
 
 async def test_racp_procedure_refused_and_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(racp.RacpRefusedError, match="code 8"):
-        await FakeMeter(racp.ResponseCode.PROCEDURE_NOT_COMPLETED).procedure.run(
-            racp.report_last_record()
+    with pytest.raises(racp.RacpRefusedError, match="procedure_not_completed"):
+        await FakeMeter(racp.ResponseValue.PROCEDURE_NOT_COMPLETED).procedure.run(
+            racp.last_record()
         )
     monkeypatch.setattr(racp, "RACP_PROCEDURE_TIMEOUT_S", 0.05)
     with pytest.raises(racp.RacpTimeoutError) as caught:
-        await FakeMeter(None).procedure.run(racp.report_last_record())
+        await FakeMeter(None).procedure.run(racp.last_record())
     assert isinstance(caught.value, TimeoutError)
+
+
+async def test_malformed_racp_response_fails_the_procedure() -> None:
+    meter = FakeMeter(b"\x06\x01\x01")  # the operator must be null; truncated
+    with pytest.raises(racp.RacpFormatError, match="invalid RACP response"):
+        await meter.procedure.run(racp.last_record())
 
 
 def test_unsolicited_racp_indication_is_ignored() -> None:
