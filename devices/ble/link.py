@@ -236,7 +236,14 @@ class BleLink(InstrumentLink):
     # -- values from the instrument ------------------------------------------------
 
     def _on_value(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
-        uuid, value = char.uuid, bytes(data)
+        """bleak's notification callback: whatever arrives, the link keeps running."""
+        try:
+            self._handle_value(char.uuid, bytes(data))
+        except Exception:
+            log.exception("%s: failed to handle a value from the instrument", self.settings.name)
+            self._report("error", "valeur reçue non traitée")
+
+    def _handle_value(self, uuid: str, value: bytes) -> None:
         if uuid == profiles.RECORD_ACCESS_CONTROL_POINT:
             if self._racp is not None:
                 self._racp.on_indication(value)
