@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import re
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+from PIL import Image as PILImage
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -102,6 +104,11 @@ def _check_png(value: str) -> str:
         raise ValueError("image de signature : base64 invalide") from None
     if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ValueError("image de signature : une image PNG est attendue")
+    try:
+        with PILImage.open(io.BytesIO(raw)) as img:
+            img.load()
+    except (OSError, SyntaxError, ValueError):
+        raise ValueError("image de signature : PNG illisible") from None
     return value
 
 

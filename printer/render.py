@@ -29,6 +29,7 @@ from printer.pdfpage import (
 TELECONSULTATION_MENTION = "Ordonnance établie dans le cadre d'une téléconsultation"
 SUMMARY_MENTION = "Compte rendu établi dans le cadre d'une téléconsultation"
 SIGNATURE_HEIGHT_MM = 18
+SIGNATURE_WIDTH_MM = 60
 
 
 class _Styles:
@@ -105,7 +106,12 @@ def _signature(p: Prescriber, issued_at: datetime, st: _Styles) -> list[Flowable
     ]
     if p.signature_png is not None:
         raw = base64.b64decode(p.signature_png)
-        img = Image(io.BytesIO(raw), height=SIGNATURE_HEIGHT_MM * mm, kind="proportional")
+        img = Image(
+            io.BytesIO(raw),
+            width=SIGNATURE_WIDTH_MM * mm,
+            height=SIGNATURE_HEIGHT_MM * mm,
+            kind="proportional",
+        )
         img.hAlign = "LEFT"
         flow.append(img)
     return flow

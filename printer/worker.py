@@ -66,7 +66,14 @@ class PrintWorker:
                 await self.wake.wait()
                 continue
             for doc in docs:
-                await self._print_until_done(doc)
+                try:
+                    await self._print_until_done(doc)
+                except Exception:
+                    # A bug or a broken database must not stop printing for good: the
+                    # document stays stored and is tried again after a pause.
+                    log.exception("document %s: unexpected error while printing", doc["id"])
+                    await self._sleep(self.settings.retry_max_s)
+                    break
 
     async def _sleep(self, seconds: float) -> None:
         """Wait for the backoff, or less when the monitor sees the printer come back."""

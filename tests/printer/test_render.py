@@ -150,3 +150,60 @@ def test_summary_for_the_patient(tmp_path: Path) -> None:
     assert "Motif : fièvre depuis 2 jours." in text
     assert "Compte rendu établi dans le cadre d'une téléconsultation" in text
     assert summary.number is not None and summary.number in text
+
+
+def tiny_png() -> str:
+    """A 4x2 black PNG, base64, built by hand (no image library needed)."""
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + b"\x00" * 4 for _ in range(2))  # filter 0, 4 grey pixels
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 2, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    return base64.b64encode(png).decode()
+
+
+def test_signature_image_is_drawn(tmp_path: Path) -> None:
+    data = sample_prescription()
+    data["prescriber"]["signature_png"] = tiny_png()
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(render_prescription(parse_prescription(data)))
+    images = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+    )
+    assert len(images.stdout.strip().splitlines()) == 3  # header, rule, one image
+    assert "Signé électroniquement" in pdf_text(path)
+
+
+def test_signature_must_be_a_png() -> None:
+    from printer.errors import PrescriptionInvalid
+
+    data = sample_prescription()
+    data["prescriber"]["signature_png"] = "bm90IGEgcG5n"  # "not a png"
+    with pytest.raises(PrescriptionInvalid) as caught:
+        parse_prescription(data)
+    assert caught.value.problems[0]["path"] == "prescriber.signature_png"
+
+
+def test_corrupt_png_signature_is_refused() -> None:
+    import base64
+
+    from printer.errors import PrescriptionInvalid
+
+    data = sample_prescription()
+    raw = base64.b64decode(tiny_png())
+    data["prescriber"]["signature_png"] = base64.b64encode(raw[:40]).decode()
+    with pytest.raises(PrescriptionInvalid) as caught:
+        parse_prescription(data)
+    assert caught.value.problems == [
+        {"path": "prescriber.signature_png", "message": "image de signature : PNG illisible"}
+    ]
