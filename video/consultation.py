@@ -184,8 +184,8 @@ class Consultation:
     async def _on_ice_restart(self, msg: m.IceRestart) -> None:
         if self.peer is None:
             raise m.MessageInvalid("no call to restart: send 'join'", msg.id)
-        if self._restarting:
-            return  # one is under way
+        if self._restarting or msg.generation != self.peer.generation:
+            return  # one is under way, or the cabin already restarted that connection
         await self._restart("asked by the doctor's browser")
 
     async def _on_end(self, msg: m.End) -> None:

@@ -58,6 +58,7 @@ class IceRestart(_Msg):
     """The doctor's browser saw the connection drop and asks for a restart."""
 
     type: Literal["ice_restart"]
+    generation: int = Field(ge=0)  # the connection that dropped (a newer one may be up)
 
 
 class End(_Msg):

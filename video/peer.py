@@ -27,7 +27,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from kiosk.settings.network import IceServer
 from video import messages as m
-from video.tracks import CallMedia, CountingTrack, FrameCounter
+from video.tracks import BorrowedTrack, CallMedia, CountingTrack, FrameCounter
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,11 @@ class CabinPeer:
         self._on_message = on_message
         self._remote: list[MediaStreamTrack] = []
         # Same sources for every connection of the consultation (one at a time).
-        self.pc.addTrack(media.media.audio)
-        self.pc.addTrack(media.media.camera)
+        self.pc.addTrack(BorrowedTrack(media.media.audio))
+        self.pc.addTrack(BorrowedTrack(media.media.camera))
         if media.media.exam is not None:
-            self.pc.addTrack(media.media.exam)  # hidden: black frames (video.media)
+            # Hidden: black frames of the same size (video.media).
+            self.pc.addTrack(BorrowedTrack(media.media.exam))
         self.channel: RTCDataChannel = self.pc.createDataChannel(DATA_CHANNEL_LABEL)
         self.channel.on("message", self._channel_message)
         self.pc.on("track", self._track)

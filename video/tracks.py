@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from kiosk.component import Context
 from video.media import CabinMedia, open_cabin_tracks
@@ -45,6 +45,21 @@ class CallMedia:
     async def close(self) -> None:
         await self.sink.stop()
         await self.media.aclose()
+
+
+class BorrowedTrack(MediaStreamTrack):
+    """A cabin source lent to one peer connection: aiortc stops a sender's track when
+    the connection closes, and the next connection (a restart) needs the source alive."""
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self._source = source
+
+    async def recv(self) -> Any:
+        if self.readyState != "live":
+            raise MediaStreamError
+        return await self._source.recv()
 
 
 class CountingTrack(MediaStreamTrack):

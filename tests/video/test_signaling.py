@@ -144,8 +144,10 @@ async def test_join_connects_and_events_flow_both_ways(
         await wait_for(lambda: doctor.channel is not None and doctor.channel.readyState == "open")
 
         bus.publish(MeasurementTaken(instrument="tensiometre", measurement=blood_pressure()))
+        # (The simulated instrument may send its own readings too: find ours.)
         measured = await doctor.expect("measurement", instrument="tensiometre")
-        assert measured["measurement"]["observations"][0]["value"] == 128
+        while measured["measurement"]["observations"][0]["value"] != 128:
+            measured = await doctor.expect("measurement", instrument="tensiometre")
         assert measured["measurement"]["status"] == ["irregular_pulse"]
 
         doctor.send_channel({"type": "chat", "text": "Bonjour, je vous entends bien."})

@@ -200,7 +200,7 @@ function watchConnection(pc) {
   if (state === "disconnected" || state === "failed") {
     call.restartTimer = setTimeout(() => {
       if (pc === call.pc && ["disconnected", "failed"].includes(pc.iceConnectionState)) {
-        sendSignal({ type: "ice_restart" });
+        sendSignal({ type: "ice_restart", generation: call.generation });
       }
     }, state === "failed" ? 0 : RESTART_GRACE_MS);
   }

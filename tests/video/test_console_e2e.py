@@ -1,0 +1,266 @@
+"""End to end: the real doctor console in headless Debian Chromium against the cabin
+daemon, inside a network namespace of its own that has only ``lo``.
+
+The outer test re-runs this file's inner test under ``unshare -n`` (so it can cut the
+loopback with nftables without touching the machine); the inner one drives the page with
+Playwright: login (a wrong password first), the waiting patient, join, frames decoded on
+both sides, a measurement shown live, chat and a "measure" request reaching the cabin's
+bus, a malformed signaling message refused, a network cut and recovery without a page
+load, a page reload that rejoins, and the end of the consultation."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devices.measurement import Measurement, Observation
+from kiosk.events import CallStateChanged, ChatMessage, MeasurementRequested, MeasurementTaken
+from kiosk.lifecycle import State
+from tests.video.conftest import DOCTOR_PASSWORD, DOCTOR_USER, RunningCabin
+from tests.video.doctor_client import wait_for
+
+NETNS_ENV = "KIOSK_CALL_TEST_NETNS"
+IN_NETNS = os.environ.get(NETNS_ENV) == "1"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--use-fake-device-for-media-stream=fps=30",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+REPO = Path(__file__).resolve().parents[2]
+CUT_S = 6.0  # long enough for both sides to notice (the cabin after 4 s without frames)
+STEP_S = 25.0
+
+PATIENT = {
+    "family_name": "Dupont",
+    "given_name": "Hélène",
+    "birth_date": "1948-03-02",
+    "age": 78,
+    "reason": "Toux depuis dix jours",
+    "answers": {"Fièvre ?": "non", "Allergies ?": "pénicilline"},
+}
+
+
+class FakeCheckin:
+    """Stands in for the check-in component: the patient who is waiting."""
+
+    def current_patient(self) -> dict[str, Any] | None:
+        return PATIENT
+
+
+def test_console_end_to_end_in_own_network_namespace() -> None:
+    if IN_NETNS:
+        pytest.skip("this is the outer test; the inner one is running")
+    for tool in ("unshare", "ip", "nft", CHROMIUM):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing (scripts/debian-packages.txt installs it)")
+    inner = f"{Path(__file__).relative_to(REPO)}::test_console_inner"
+    script = (
+        f"ip link set lo up && exec {sys.executable} -m pytest -q -p no:cacheprovider -x {inner}"
+    )
+    result = subprocess.run(
+        ["unshare", "-n", "--", "sh", "-c", script],
+        cwd=REPO,
+        env={**os.environ, NETNS_ENV: "1"},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
+    assert "1 passed" in result.stdout
+
+
+def nft(*commands: str) -> None:
+    for command in commands:
+        subprocess.run(["nft", *command.split()], check=True, capture_output=True)
+
+
+def cut_network() -> None:
+    """Drop every packet on lo (media, signaling): the namespace's only link."""
+    nft(
+        "add table inet cut",
+        "add chain inet cut input { type filter hook input priority 0 ; }",
+        "add rule inet cut input drop",
+    )
+
+
+def restore_network() -> None:
+    nft("delete table inet cut")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def page_frames(page: Any) -> int:
+    frames: int = await page.evaluate(
+        "() => document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames"
+    )
+    return frames
+
+
+PAGE_DEBUG = """async () => {
+  const v = document.getElementById('remote-video');
+  const out = {paused: v.paused, readyState: v.readyState, width: v.videoWidth,
+    tracks: v.srcObject ? v.srcObject.getTracks().map(t => t.kind + ':' + t.readyState) : null,
+    ice: call.pc ? call.pc.iceConnectionState : null, generation: call.generation};
+  if (call.pc) {
+    const stats = await call.pc.getStats();
+    stats.forEach(s => { if (s.type === 'inbound-rtp' && s.kind === 'video')
+      out['in_' + s.mid] = [s.framesDecoded, s.packetsReceived]; });
+  }
+  return JSON.stringify(out);
+}"""
+
+
+async def wait_page_frames_advance(page: Any, by: int = 10) -> None:
+    start = await page_frames(page)
+    try:
+        async with asyncio.timeout(STEP_S):
+            while await page_frames(page) < start + by:  # noqa: ASYNC110 - polling the page
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        pytest.fail(f"no frames in the page: {await page.evaluate(PAGE_DEBUG)}")
+    width = await page.evaluate("() => document.getElementById('remote-video').videoWidth")
+    assert width > 0
+
+
+async def wait_call_state(seen: Any, state: str) -> None:
+    async with asyncio.timeout(STEP_S):
+        while True:
+            event = await seen.get()
+            if isinstance(event, CallStateChanged) and event.state == state:
+                return
+
+
+async def next_event(seen: Any, kind: type) -> Any:
+    async with asyncio.timeout(STEP_S):
+        while True:
+            event = await seen.get()
+            if isinstance(event, kind):
+                return event
+
+
+@pytest.mark.skipif(not IN_NETNS, reason="runs inside its own network namespace")
+async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
+    ctx = cabin.ctx
+    ctx.components["checkin"] = FakeCheckin()  # type: ignore[assignment]
+    consultation = ctx.components["call"].consultation  # type: ignore[attr-defined]
+    cabin.patient_waiting()
+    page = await browser.new_page()
+
+    async def accept(dialog: Any) -> None:
+        await dialog.accept()
+
+    page.on("dialog", accept)
+
+    # Login: a wrong password is refused, then the console.
+    await page.goto(f"{cabin.url}/doctor")
+    await page.fill("#username", DOCTOR_USER)
+    await page.fill("#password", "not the password")
+    await page.click("#login-button")
+    await page.wait_for_selector("#login-error:has-text('incorrect')")
+    await page.fill("#password", DOCTOR_PASSWORD)
+    await page.click("#login-button")
+    await page.wait_for_selector("#cabin-state[data-state=waiting]")
+    patient = await page.text_content("#patient")
+    assert patient is not None
+    assert "Hélène Dupont" in patient and "Toux depuis dix jours" in patient
+    assert "pénicilline" in patient
+
+    async with ctx.bus.subscribe(CallStateChanged, ChatMessage, MeasurementRequested) as seen:
+        # Join: the call connects, frames are decoded on both sides.
+        await page.click("#join")
+        await wait_call_state(seen, "connected")
+        assert ctx.lifecycle.state is State.IN_CONSULTATION
+        await wait_page_frames_advance(page)
+        peer = consultation.peer
+        await wait_for(lambda: peer.frames.video > 10, STEP_S)
+        assert peer.frames.width > 0
+
+        # A measurement from an instrument appears in the page.
+        ctx.bus.publish(
+            MeasurementTaken(
+                instrument="tensiometre",
+                measurement=Measurement(
+                    kind="blood_pressure",
+                    observations=(
+                        Observation("8480-6", "Systolique", Decimal(131), "mm[Hg]"),
+                        Observation("8462-4", "Diastolique", Decimal(84), "mm[Hg]"),
+                    ),
+                ),
+            )
+        )
+        await page.wait_for_selector("#measurements tr:has-text('131 mmHg')")
+
+        # The doctor's chat line and a "measure" request reach the cabin's bus.
+        await page.fill("#chat-input", "Bonjour madame Dupont")
+        await page.press("#chat-input", "Enter")
+        chat = await next_event(seen, ChatMessage)
+        assert (chat.sender, chat.text) == ("doctor", "Bonjour madame Dupont")
+        await page.click("button.measure[data-instrument=tensiometre]")
+        request = await next_event(seen, MeasurementRequested)
+        assert request.instrument == "tensiometre"
+
+        # A malformed signaling message is refused and changes nothing.
+        generation = consultation.generation
+        await page.evaluate('() => call.ws.send(\'{"type": "answer", "sdp": 42}\')')
+        await page.wait_for_selector("#errors:has-text('invalid message')")
+        assert ctx.lifecycle.state is State.IN_CONSULTATION
+        assert consultation.generation == generation
+        assert consultation.call_state == "connected"
+
+        # A network cut, then recovery: the call comes back without a page load.
+        await page.evaluate("() => { window.samePage = 'yes'; }")
+        cut_network()
+        try:
+            await wait_call_state(seen, "reconnecting")
+            await asyncio.sleep(max(0.0, CUT_S - 4.0))  # keep the cut a while longer
+        finally:
+            restore_network()
+        await wait_call_state(seen, "connected")
+        assert consultation.generation > generation
+        assert await page.evaluate("() => window.samePage") == "yes"
+        await wait_page_frames_advance(page)
+        peer = consultation.peer
+        await wait_for(lambda: peer.frames.video > 10, STEP_S)
+
+        # A page reload rejoins the same consultation (and shows what was measured).
+        generation = consultation.generation
+        await page.reload()
+        await wait_call_state(seen, "connected")
+        assert consultation.generation > generation
+        assert ctx.lifecycle.state is State.IN_CONSULTATION
+        await page.wait_for_selector("#measurements tr:has-text('131 mmHg')")
+        await wait_page_frames_advance(page)
+
+        # "Terminer la consultation" → checkout.
+        await page.click("#end")
+        await wait_for(lambda: ctx.lifecycle.state is State.CHECKOUT, STEP_S)
+        await wait_call_state(seen, "ended")
+    await page.close()
