@@ -157,6 +157,7 @@ Frame = (
     | GlucoseFrame
     | HeartRateFrame
 )
+Payload = bytes | bytearray | memoryview  # bleak hands over a bytearray
 _FrameDecoder = Callable[[bytes, frozenset[str]], Frame]
 
 _FRAME_DECODERS: dict[int, _FrameDecoder] = {
@@ -204,7 +205,7 @@ def check_quirks(quirks: frozenset[str] | set[str] | list[str]) -> frozenset[str
     return frozenset(quirks)
 
 
-def decode_frame(char_uuid: int, data: bytes, quirks: frozenset[str] = frozenset()) -> Frame:
+def decode_frame(char_uuid: int, data: Payload, quirks: frozenset[str] = frozenset()) -> Frame:
     """The frame of a measurement characteristic. ValueError if ``char_uuid`` has no frame
     decoder (see ``decode`` for battery, glucose context and RACP); DecodeError on bad
     bytes."""
@@ -217,7 +218,7 @@ def decode_frame(char_uuid: int, data: bytes, quirks: frozenset[str] = frozenset
 Decoded = Measurement | GlucoseContext | RacpResponse | int
 
 
-def decode(char_uuid: int, data: bytes, quirks: frozenset[str] = frozenset()) -> Decoded:
+def decode(char_uuid: int, data: Payload, quirks: frozenset[str] = frozenset()) -> Decoded:
     """What the cabin uses from a characteristic value: a Measurement for measurement
     characteristics, a GlucoseContext for 0x2A34, a RACP response (NumberOfRecords or
     ResponseCode) for 0x2A52, an int (percent) for Battery Level. ValueError for a
@@ -232,11 +233,11 @@ def decode(char_uuid: int, data: bytes, quirks: frozenset[str] = frozenset()) ->
 
 
 def decode_measurement(
-    char_uuid: int, data: bytes, quirks: frozenset[str] = frozenset()
+    char_uuid: int, data: Payload, quirks: frozenset[str] = frozenset()
 ) -> Measurement:
     """``decode`` for a measurement characteristic (typed for callers that only want
     measurements). ValueError for the others (battery, glucose context, RACP)."""
-    return decode_frame(char_uuid, data, quirks).to_measurement()
+    return decode_frame(char_uuid, bytes(data), quirks).to_measurement()
 
 
 def to_json(decoded: Decoded) -> dict[str, Any]:

@@ -125,3 +125,13 @@ def test_random_bytes_only_raise_decode_error(
 )  # fmt: skip
 def test_to_json(uuid: int, data: str, expected: dict[str, object]) -> None:
     assert gatt.to_json(gatt.decode(uuid, bytes.fromhex(data))) == expected
+
+
+def test_bytearray_and_memoryview_payloads() -> None:
+    data = bytes.fromhex("00 7800 5000 5d00")
+    expected = gatt.decode(0x2A35, data)
+    assert gatt.decode(0x2A35, bytearray(data)) == expected
+    assert gatt.decode_measurement(0x2A35, memoryview(data)) == expected
+    assert gatt.decode(0x2A19, bytearray(b"\x50")) == 80
+    with pytest.raises(ValueError, match="0x2A19"):
+        gatt.decode_measurement(0x2A19, b"\x50")
