@@ -279,7 +279,7 @@ class BleLink(InstrumentLink):
             return
         if not isinstance(decoded, Measurement) or self._sink is None:
             return
-        intermediate = uuid in self.profile.intermediate
+        intermediate = decoded.intermediate  # cuff pressure, temperature while measuring
         if intermediate and not self._measuring:
             self._measuring = True
             self._report("measuring", "mesure en cours")

@@ -43,7 +43,6 @@ class Profile:
     service: str
     required: tuple[str, ...]  # characteristics the instrument must have
     optional: tuple[str, ...] = ()  # subscribed to when present
-    intermediate: frozenset[str] = frozenset()  # live values while measuring
     trigger: Trigger = Trigger.PATIENT
 
     @property
@@ -56,13 +55,11 @@ PROFILES: dict[InstrumentKind, Profile] = {
         service=sig_uuid(0x1810),
         required=(BLOOD_PRESSURE_MEASUREMENT,),
         optional=(INTERMEDIATE_CUFF_PRESSURE,),
-        intermediate=frozenset({INTERMEDIATE_CUFF_PRESSURE}),
     ),
     InstrumentKind.THERMOMETER: Profile(
         service=sig_uuid(0x1809),
         required=(TEMPERATURE_MEASUREMENT,),
         optional=(INTERMEDIATE_TEMPERATURE,),
-        intermediate=frozenset({INTERMEDIATE_TEMPERATURE}),
     ),
     InstrumentKind.PULSE_OXIMETER: Profile(
         service=sig_uuid(0x1822),

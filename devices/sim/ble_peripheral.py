@@ -13,6 +13,7 @@ bluezoo forwards a peripheral's ``PropertiesChanged(Value)`` to the central and 
 import asyncio
 import dataclasses
 import logging
+import random
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import Annotated, Any
@@ -330,7 +331,30 @@ class SimulatedBlePeripheral:
     def send_weight(self, kilograms: str) -> bool:
         return self.send(profiles.WEIGHT_MEASUREMENT, ble_payloads.weight(kilograms))
 
+    def send_intermediate_temperature(self, celsius: str) -> bool:
+        return self.send(profiles.INTERMEDIATE_TEMPERATURE, ble_payloads.temperature(celsius))
+
+    def send_spo2_continuous(self, spo2: int, pulse: int) -> bool:
+        return self.send(profiles.PLX_CONTINUOUS, ble_payloads.plx_continuous(spo2, pulse))
+
+    def send_body_fat(self, percent: str) -> bool:
+        return self.send(
+            profiles.BODY_COMPOSITION_MEASUREMENT, ble_payloads.body_composition(percent)
+        )
+
+    def send_heart_rate(self, bpm: int) -> bool:
+        return self.send(profiles.HEART_RATE_MEASUREMENT, ble_payloads.heart_rate(bpm))
+
+    def send_truncated(self, char_uuid: str, data: bytes, keep: int) -> bool:
+        """A fault: only the first ``keep`` bytes of a value."""
+        return self.send(char_uuid, data[:keep])
+
+    def send_garbage(self, char_uuid: str, rng: random.Random, size: int = 8) -> bool:
+        """A fault: random bytes instead of a value."""
+        return self.send(char_uuid, rng.randbytes(size))
+
     def set_battery(self, percent: int) -> bool:
+        self.battery = percent
         return self.send(profiles.BATTERY_LEVEL, ble_payloads.battery_level(percent))
 
     def store_glucose(self, mg_dl: int, when: datetime) -> int:

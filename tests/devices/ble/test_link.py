@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import random
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +21,7 @@ from devices.ble.link import BleLink
 from devices.ble.profiles import UnsupportedInstrumentError
 from devices.config import InstrumentKind, InstrumentSettings
 from devices.measurement import Measurement
+from devices.sim.ble_demo import play_one_reading
 from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from kiosk.events import InstrumentState
 from tests.devices.ble.conftest import CABIN_ADAPTER, PERIPHERAL_ADDRESS, close_bus, poll
@@ -273,3 +275,31 @@ async def test_instrument_switched_on_later_is_found_on_a_later_scan(
     assert peripheral.send_weight("72.35")
     await poll(sink.finals)
     assert values(sink.finals()[0])["29463-7"] == Decimal("72.35")
+
+
+EXPECTED_CODES = {
+    InstrumentKind.BLOOD_PRESSURE: {"8480-6", "8462-4", "8478-0", "8867-4"},
+    InstrumentKind.THERMOMETER: {"8310-5"},
+    InstrumentKind.PULSE_OXIMETER: {"59408-5", "8867-4"},
+    InstrumentKind.SCALE: {"29463-7"},
+    InstrumentKind.BODY_COMPOSITION: {"41982-0"},
+    InstrumentKind.HEART_RATE: {"8867-4"},
+}
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED_CODES))
+async def test_every_kind_demo_reading_reaches_the_cabin_decoded(
+    kind: InstrumentKind,
+    make_peripheral: Callable[..., Any],
+    running: Callable[[BleLink], RecordingSink],
+) -> None:
+    peripheral, _, sink = await connected(make_peripheral, running, kind)
+    assert sink.current == "ready"
+    for uuid in profiles.profile_for(kind).subscribed:
+        await poll(lambda uuid=uuid: peripheral.is_subscribed(uuid))
+    await play_one_reading(peripheral, random.Random(7), step_s=0)
+    await poll(sink.finals)
+    final = sink.finals()[-1]
+    assert {o.code for o in final.observations} >= EXPECTED_CODES[kind]
+    assert all(o.value is not None for o in final.observations if o.code in EXPECTED_CODES[kind])
+    assert sink.current == "ready"
