@@ -198,7 +198,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     try:
         proto = protocol(args.protocol)
     except KeyError as exc:
-        return _fail(str(exc.args[0]))
+        return _fail(str(exc))
     if not 0 <= args.drop_rate < 1:
         return _fail("--drop-rate is a share of bytes between 0 and 1")
     with contextlib.suppress(KeyboardInterrupt):

@@ -45,6 +45,9 @@ STABLE_RUN_S = 60.0
 # Starting a measurement is a write to a port or a GATT request: never wait longer.
 REQUEST_TIMEOUT_S = 5.0
 
+# At or below this charge a ready instrument shows as "low_battery".
+LOW_BATTERY_PERCENT = 15
+
 LinkFactory = Callable[[InstrumentSettings], InstrumentLink]
 
 # What the patient is asked to do when the instrument cannot be started from here.
@@ -109,6 +112,8 @@ class _Sink:
     def state(self, state: InstrumentState, detail: str = "", battery: int | None = None) -> None:
         inst = self.instrument
         battery = inst.battery if battery is None else battery
+        if state == "ready" and battery is not None and battery <= LOW_BATTERY_PERCENT:
+            state = "low_battery"  # still usable: the technician should change it today
         if (state, detail, battery) == (inst.state, inst.detail, inst.battery):
             return
         inst.state, inst.detail, inst.battery = state, detail, battery

@@ -29,6 +29,7 @@ __all__ = [
     "OximeterReading",
     "Reading",
     "SerialProtocol",
+    "UnknownProtocol",
     "protocol",
 ]
 
@@ -167,9 +168,17 @@ PROTOCOLS: dict[str, SerialProtocol] = {p.name: p for p in _ALL}
 ALIASES = {"contec-v7": "contec-cms50d", "contec-cms50e": "contec-cms50d"}
 
 
+class UnknownProtocol(KeyError):
+    """No serial protocol by that name (the message lists the known ones)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def protocol(name: str) -> SerialProtocol:
-    """The protocol called ``name`` (or an alias); KeyError with the known names."""
+    """The protocol called ``name`` (or an alias); UnknownProtocol (a KeyError) if none."""
     found = PROTOCOLS.get(ALIASES.get(name, name))
     if found is None:
-        raise KeyError(f"unknown serial protocol {name!r}; known: {', '.join(sorted(PROTOCOLS))}")
+        known = ", ".join(sorted(PROTOCOLS))
+        raise UnknownProtocol(f"unknown serial protocol {name!r}; known: {known}")
     return found

@@ -92,15 +92,22 @@ def simulated_measurement(kind: InstrumentKind, rng: random.Random) -> Measureme
 
 
 class SimulatedLink(InstrumentLink):
-    def __init__(self, settings: InstrumentSettings, *, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: InstrumentSettings,
+        *,
+        seed: int | None = None,
+        battery: int = BATTERY_PERCENT,
+    ) -> None:
         super().__init__(settings)
         self.rng = random.Random(seed)
+        self.battery = battery  # a test or a demo can make it low
         self._requests: asyncio.Queue[None] = asyncio.Queue()
         self.measurements_taken = 0
 
     async def run(self, sink: LinkSink) -> None:
         kind = self.settings.kind
-        sink.state("ready", "simulated instrument", BATTERY_PERCENT)
+        sink.state("ready", "simulated instrument", self.battery)
         if kind in NO_MEASUREMENT:
             await asyncio.Event().wait()  # nothing to do until cancelled
         await asyncio.sleep(FIRST_READING_S)
@@ -120,7 +127,7 @@ class SimulatedLink(InstrumentLink):
         if measurement is None:
             return
         if self.settings.kind is InstrumentKind.BLOOD_PRESSURE:
-            sink.state("measuring", "simulated cuff inflating", BATTERY_PERCENT)
+            sink.state("measuring", "simulated cuff inflating", self.battery)
             for step in range(1, CUFF_STEPS + 1):
                 await asyncio.sleep(CUFF_STEP_S)
                 pressure = _d(40 * step)
@@ -133,4 +140,4 @@ class SimulatedLink(InstrumentLink):
                 )
         self.measurements_taken += 1
         sink.measurement(measurement)
-        sink.state("ready", "simulated instrument", BATTERY_PERCENT)
+        sink.state("ready", "simulated instrument", self.battery)

@@ -15,6 +15,7 @@ from devices.factory import make_link
 from devices.link import InstrumentLink, LinkSink
 from devices.serialproto import OximeterReading, protocol
 from devices.sim.serial_sim import SerialSimulator
+from devices.sim.simulated_link import SimulatedLink
 from devices.supervisor import InstrumentSupervisor
 from kiosk.appointments import AppointmentStore
 from kiosk.bus import Event, EventBus, Subscription
@@ -274,3 +275,15 @@ async def test_http_routes(tmp_path: Path) -> None:
             assert event is not None and event.instrument == "tensiometre"
     finally:
         await daemon.stop()
+
+
+async def test_a_low_battery_shows_in_the_state(harness: Start) -> None:
+    h = await harness(
+        '[[instruments]]\nname = "thermometre"\nkind = "thermometer"\ntransport = "simulated"\n',
+        lambda settings: SimulatedLink(settings, battery=9),
+    )
+    states = h.ctx.bus.subscribe(InstrumentStateChanged)
+    await h.supervisor.start()
+    event = await h.next_event(states, lambda e: True)
+    assert (event.state, event.battery_percent) == ("low_battery", 9)
+    assert h.supervisor.status()["thermometre"]["state"] == "low_battery"

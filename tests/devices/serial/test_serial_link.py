@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from devices.config import InstrumentSettings
 from devices.measurement import Measurement
+from devices.serial_link import SerialLink
 from devices.serialproto import PROTOCOLS, OximeterReading, Reading, contec, nonin, tanita
+from devices.sim.serial_sim import SerialSimulator
 
-from .conftest import StartRig
+from .conftest import WAIT_S, RecordingSink, StartRig
 
 
 def readings_for(name: str, count: int) -> list[Reading]:
@@ -145,3 +152,41 @@ async def test_repeated_values_are_reported_once_a_second(rig: StartRig) -> None
     await r.sim.send_reading(OximeterReading(97, 65))
     await r.sink.measurements_reach(2)
     assert [m.observations[1].value for m in r.sink.measurements] == [64, 65]
+
+
+async def test_contec_keep_alives_are_sent(tmp_path: Path) -> None:
+    quick = dataclasses.replace(PROTOCOLS["contec-cms50d"], keep_alive_s=0.05)
+    sim = SerialSimulator(quick, tmp_path / "cms50.tty")
+    await sim.start()
+    settings = InstrumentSettings(
+        name="oxy", kind="pulse_oximeter", transport="serial", protocol=quick.name,
+        port=str(sim.link),
+    )  # fmt: skip
+    link = SerialLink(settings, quick)
+    task = asyncio.create_task(link.run(RecordingSink()))
+    try:
+        await asyncio.wait_for(sim.wait_command(3), WAIT_S)
+        assert sim.commands[0] == contec.START_LIVE
+        assert sim.commands[1:3] == [contec.KEEP_ALIVE, contec.KEEP_ALIVE]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await sim.stop()
+
+
+async def test_dropped_bytes_lose_frames_not_the_link(rig: StartRig) -> None:
+    r = await rig("nonin-df8")
+    await r.sink.state_is("ready")
+    r.sim.drop_rate = 0.05
+    readings = [OximeterReading(90 + i % 10, 50 + i) for i in range(200)]
+    for reading in readings:
+        await r.sim.send_reading(reading)
+    r.sim.drop_rate = 0.0
+    last = OximeterReading(99, 49)
+    await r.sim.send_reading(last)
+    await r.sink.until(lambda: r.sink.measurements[-1:] == [last.measurement()], "last reading")
+    wanted = [x.measurement() for x in readings]
+    intact = [m for m in r.sink.measurements if m in wanted]
+    assert 100 < len(intact) < 200  # most frames survive, the damaged ones are skipped
+    assert r.link.skipped > 0 and r.sink.current == "ready"
