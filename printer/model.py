@@ -188,11 +188,42 @@ class Prescription(_Strict):
         return self.number
 
 
+class SummaryAuthor(_Strict):
+    """The doctor signing a summary: what the console knows of its account."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+    name: Text
+    specialty: Text | None = None
+    rpps: Annotated[str, AfterValidator(_check_rpps)] | None = None
+    address: Text | None = None
+    phone: Annotated[str, AfterValidator(normalise_phone)] | None = None
+    email: Annotated[Text, AfterValidator(_check_email)] | None = None
+    signature_png: Annotated[str, AfterValidator(_check_png)] | None = None
+
+
+class SummaryPatient(_Strict):
+    """The identified patient; anything else check-in knows is dropped, not stored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+    family_name: Text
+    given_name: Text
+    birth_date: date
+    sex: Annotated[Literal["F", "M"], BeforeValidator(_upper_sex)] | None = None
+    weight_kg: float | None = Field(None, gt=0, le=400)
+    height_cm: float | None = Field(None, gt=20, le=260)
+
+    def age_on(self, day: date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
 class Summary(_Strict):
     """The consultation summary (compte rendu) printed for the patient."""
 
-    prescriber: Prescriber
-    patient: Patient
+    prescriber: SummaryAuthor
+    patient: SummaryPatient
     text: Annotated[str, Field(min_length=1, max_length=20000)]
     issued_at: datetime
     number: Annotated[str, Field(pattern=NUMBER_PATTERN)] | None = None
@@ -232,6 +263,12 @@ def parse_prescription(data: Any) -> Prescription:
 def parse_summary(data: Any) -> Summary:
     if not isinstance(data, Mapping):
         raise PrescriptionInvalid([{"path": "(compte rendu)", "message": "objet JSON attendu"}])
+    if data.get("patient") is None:
+        raise PrescriptionInvalid(
+            [{"path": "patient", "message": "aucun patient identifié dans la cabine"}]
+        )
+    if data.get("prescriber") is None:
+        raise PrescriptionInvalid([{"path": "prescriber", "message": "médecin inconnu"}])
     try:
         parsed = Summary.model_validate(dict(data))
     except ValidationError as exc:

@@ -15,7 +15,16 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer
 
-from printer.model import PARIS, Patient, Prescriber, Prescription, Summary, format_phone
+from printer.model import (
+    PARIS,
+    Patient,
+    Prescriber,
+    Prescription,
+    Summary,
+    SummaryAuthor,
+    SummaryPatient,
+    format_phone,
+)
 from printer.pdfpage import (
     FONT,
     FONT_BOLD,
@@ -61,40 +70,53 @@ def doctor_title(name: str) -> str:
     return name if lowered.startswith(("dr ", "dr.", "docteur", "pr ")) else f"Dr {name}"
 
 
-def patient_line(patient: Patient) -> str:
-    born = "née" if patient.sex == "F" else "né"
-    return f"{patient.given_name} {patient.family_name}, {born} le {patient.birth_date:%d/%m/%Y}"
+AnyPatient = Patient | SummaryPatient
+AnyPrescriber = Prescriber | SummaryAuthor
 
 
-def _prescriber_block(p: Prescriber, st: _Styles) -> list[Flowable]:
-    return [
-        _p(doctor_title(p.name), st.strong),
-        _p(p.specialty, st.body),
-        _p(f"N° RPPS : {p.rpps}", st.body),
-        _p(p.address, st.body),
-        _p(f"Tél. : {format_phone(p.phone)}  —  {p.email}", st.body),
-        Spacer(1, 4 * mm),
-    ]
+def _born(patient: AnyPatient) -> str:
+    return {"F": "née", "M": "né"}.get(patient.sex or "", "né(e)")
 
 
-def _patient_block(patient: Patient, issued_at: datetime, st: _Styles) -> list[Flowable]:
-    civility = "Mme" if patient.sex == "F" else "M."
-    born = "Née" if patient.sex == "F" else "Né"
-    sex = "féminin" if patient.sex == "F" else "masculin"
+def patient_line(patient: AnyPatient) -> str:
+    return (
+        f"{patient.given_name} {patient.family_name}, "
+        f"{_born(patient)} le {patient.birth_date:%d/%m/%Y}"
+    )
+
+
+def _prescriber_block(p: AnyPrescriber, st: _Styles) -> list[Flowable]:
+    lines = [_p(doctor_title(p.name), st.strong)]
+    if p.specialty:
+        lines.append(_p(p.specialty, st.body))
+    if p.rpps:
+        lines.append(_p(f"N° RPPS : {p.rpps}", st.body))
+    if p.address:
+        lines.append(_p(p.address, st.body))
+    contact = [f"Tél. : {format_phone(p.phone)}" if p.phone else "", p.email or ""]
+    if any(contact):
+        lines.append(_p("  —  ".join(c for c in contact if c), st.body))
+    return [*lines, Spacer(1, 4 * mm)]
+
+
+def _patient_block(patient: AnyPatient, issued_at: datetime, st: _Styles) -> list[Flowable]:
+    civility = {"F": "Mme ", "M": "M. "}.get(patient.sex or "", "")
     age = patient.age_on(issued_at.astimezone(PARIS).date())
-    details = [f"{born} le {patient.birth_date:%d/%m/%Y} ({age} ans)", f"sexe {sex}"]
+    details = [f"{_born(patient).capitalize()} le {patient.birth_date:%d/%m/%Y} ({age} ans)"]
+    if patient.sex is not None:
+        details.append(f"sexe {'féminin' if patient.sex == 'F' else 'masculin'}")
     if patient.weight_kg is not None:
         details.append(f"poids : {patient.weight_kg:g} kg")
     if patient.height_cm is not None:
         details.append(f"taille : {patient.height_cm:g} cm")
     return [
-        _p(f"Patient : {civility} {patient.given_name} {patient.family_name}", st.strong),
+        _p(f"Patient : {civility}{patient.given_name} {patient.family_name}", st.strong),
         _p(" — ".join(details), st.body),
         Spacer(1, 4 * mm),
     ]
 
 
-def _signature(p: Prescriber, issued_at: datetime, st: _Styles) -> list[Flowable]:
+def _signature(p: AnyPrescriber, issued_at: datetime, st: _Styles) -> list[Flowable]:
     local = issued_at.astimezone(PARIS)
     flow: list[Flowable] = [
         Spacer(1, 6 * mm),

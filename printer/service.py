@@ -141,18 +141,19 @@ class PrinterService(Component):
     async def submit_summary(
         self,
         text: str,
-        patient: Mapping[str, Any],
-        prescriber: Mapping[str, Any],
+        patient: Mapping[str, Any] | None,
+        prescriber: Mapping[str, Any] | None,
         session_id: str | None = None,
         issued_at: datetime | None = None,
     ) -> str:
-        """The consultation summary (compte rendu) for the patient, through the same path."""
+        """The consultation summary (compte rendu) for the patient, through the same path.
+        Only the identity fields of ``patient`` are kept (check-in's answers are dropped)."""
         when = issued_at or self.ctx.lifecycle.clock()
         summary = parse_summary(
             {
                 "text": text,
-                "patient": dict(patient),
-                "prescriber": dict(prescriber),
+                "patient": dict(patient) if patient is not None else None,
+                "prescriber": dict(prescriber) if prescriber is not None else None,
                 "issued_at": when.isoformat(),
             }
         )

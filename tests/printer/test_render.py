@@ -207,3 +207,41 @@ def test_corrupt_png_signature_is_refused() -> None:
     assert caught.value.problems == [
         {"path": "prescriber.signature_png", "message": "image de signature : PNG illisible"}
     ]
+
+
+def test_summary_from_what_the_console_knows(tmp_path: Path) -> None:
+    """The console sends its doctor account (no address) and check-in's patient dict."""
+    summary = parse_summary(
+        {
+            "prescriber": {"name": "Élise Lefèvre", "specialty": "Médecine générale", "rpps": None},
+            "patient": {
+                "family_name": "Dupont",
+                "given_name": "Hélène",
+                "birth_date": "1948-03-02",
+                "age": 78,
+                "answers": {"reason": "fièvre"},
+            },
+            "text": "Repos.",
+            "issued_at": "2026-11-23T10:30:00+01:00",
+        }
+    )
+    assert "answers" not in summary.model_dump()["patient"]
+    text = text_of(render_summary(summary), tmp_path)
+    assert "Dr Élise Lefèvre" in text
+    assert "Patient : Hélène Dupont" in text
+    assert "Né(e) le 02/03/1948 (78 ans)" in text
+
+
+def test_summary_without_an_identified_patient_is_refused() -> None:
+    from printer.errors import PrescriptionInvalid
+
+    with pytest.raises(PrescriptionInvalid) as caught:
+        parse_summary(
+            {
+                "prescriber": {"name": "X"},
+                "patient": None,
+                "text": "t",
+                "issued_at": "2026-11-23T10:30:00+01:00",
+            }
+        )
+    assert caught.value.problems[0]["path"] == "patient"
