@@ -41,13 +41,13 @@ class PrintRelay:
         self, msg: m.Summary, patient: dict[str, Any] | None, doctor: DoctorAccount | None
     ) -> m.CabinMessage:
         printer = self._printer(msg.id)
-        prescriber = None
-        if doctor is not None:
-            prescriber = {
-                "name": doctor.display_name,
-                "specialty": doctor.specialty,
-                "rpps": doctor.rpps,
-            }
+        if patient is None:
+            raise m.MessageInvalid("Aucun patient identifié dans la cabine.", msg.id)
+        if doctor is None:
+            raise m.MessageInvalid("Médecin inconnu.", msg.id)
+        prescriber = {"name": doctor.display_name, "specialty": doctor.specialty}
+        if doctor.rpps is not None:
+            prescriber["rpps"] = doctor.rpps
         try:
             result = await printer.submit_summary(
                 msg.text, patient, prescriber, self.ctx.lifecycle.session_id

@@ -49,7 +49,7 @@ doctor_absent_timeout_s = {absent}
 width = {width}
 height = {height}
 fps = 15
-
+{exam}
 [[call.doctors]]
 username = "{user}"
 display_name = "Dr Claire Martin"
@@ -57,12 +57,21 @@ password_hash = "{hash}"
 rpps = "10003456781"
 """
 
+EXAM_CAMERA = """
+[call.exam_camera]
+width = 320
+height = 240
+fps = 10
+"""
+
 MakeSettings = Callable[..., CabinSettings]
 
 
 @pytest.fixture
 def make_settings(tmp_path: Path) -> MakeSettings:
-    def make(*, absent: int = 300, width: int = 320, height: int = 240) -> CabinSettings:
+    def make(
+        *, absent: int = 300, width: int = 320, height: int = 240, exam: bool = False
+    ) -> CabinSettings:
         path = tmp_path / "cabin.toml"
         path.write_text(
             CALL_TOML.format(
@@ -72,6 +81,7 @@ def make_settings(tmp_path: Path) -> MakeSettings:
                 height=height,
                 user=DOCTOR_USER,
                 hash=_HASH,
+                exam=EXAM_CAMERA if exam else "",
             ),
             encoding="utf-8",
         )

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from devices.measurement import Measurement, Observation
+from kiosk.daemon import Daemon
 from kiosk.events import (
     CallStateChanged,
     ChatMessage,
@@ -16,9 +17,10 @@ from kiosk.events import (
     MeasurementRequested,
     MeasurementTaken,
     PatientInstruction,
+    PrintJobUpdated,
 )
 from kiosk.lifecycle import State
-from tests.video.conftest import RunningCabin
+from tests.video.conftest import MakeSettings, RunningCabin
 from tests.video.doctor_client import DoctorClient, wait_for
 
 
@@ -175,10 +177,8 @@ async def test_join_connects_and_events_flow_both_ways(
         assert component.consultation.peer is None  # type: ignore[attr-defined]
 
 
-async def test_doctor_absent_too_long_ends_in_checkout(make_settings: object) -> None:
-    from kiosk.daemon import Daemon
-
-    daemon = Daemon(make_settings(absent=10))  # type: ignore[operator]
+async def test_doctor_absent_too_long_ends_in_checkout(make_settings: MakeSettings) -> None:
+    daemon = Daemon(make_settings(absent=10))
     ctx = await daemon.start()
     cabin = RunningCabin(daemon, ctx)
     doctor = DoctorClient(cabin.url)
@@ -196,3 +196,82 @@ async def test_doctor_absent_too_long_ends_in_checkout(make_settings: object) ->
     finally:
         await doctor.close()
         await daemon.stop()
+
+
+async def test_prescription_problems_and_print_jobs_reach_the_doctor(
+    doctor: DoctorClient, cabin: RunningCabin
+) -> None:
+    cabin.patient_waiting()
+    await doctor.login()
+    await doctor.connect()
+    await doctor.send({"type": "join"})
+    await wait_for(lambda: cabin.ctx.lifecycle.state is State.IN_CONSULTATION)
+    bad = {
+        "prescriber": {
+            "name": "Dr Claire Martin",
+            "specialty": "Médecine générale",
+            "rpps": "10003456782",
+            "address": "1 rue X, 77000 Melun, France",
+            "phone": "+33 1 23 45 67 89",
+            "email": "c.martin@example.fr",
+        },
+        "patient": {
+            "family_name": "Dupont",
+            "given_name": "Hélène",
+            "sex": "F",
+            "birth_date": "1948-03-02",
+        },
+        "items": [{"medication": "Paracétamol 500 mg comprimé", "posology": "1 cp x3/j"}],
+        "issued_at": "2026-11-23T10:00:00+01:00",
+    }
+    await doctor.send({"type": "prescription", "id": "rx1", "prescription": bad})
+    error = await doctor.expect("error", in_reply_to="rx1")
+    paths = {p["path"] for p in error["problems"]}
+    assert "prescriber.rpps" in paths  # bad Luhn check digit
+    assert "items.0.duration" in paths  # neither duration nor quantity
+    # No patient identified by check-in here: the summary is refused, nothing printed.
+    await doctor.send({"type": "summary", "id": "s1", "text": "Bronchite virale."})
+    refused = await doctor.expect("error", in_reply_to="s1")
+    assert "patient" in refused["message"]
+    cabin.ctx.bus.publish(
+        PrintJobUpdated(
+            document_id="doc-1",
+            document="prescription",
+            state="printing",
+            message_doctor="Impression en cours",
+        )
+    )
+    job = await doctor.expect("print_job", document_id="doc-1")
+    assert (job["state"], job["message"]) == ("printing", "Impression en cours")
+
+
+async def test_exam_camera_shown_and_hidden_by_the_doctor(make_settings: MakeSettings) -> None:
+    daemon = Daemon(make_settings(exam=True))
+    ctx = await daemon.start()
+    cabin = RunningCabin(daemon, ctx)
+    doctor = DoctorClient(cabin.url)
+    try:
+        cabin.patient_waiting()
+        await doctor.login()
+        await doctor.connect()
+        state = await doctor.expect("state")
+        assert state["exam_camera_available"] and not state["exam_camera_on"]
+        await doctor.send({"type": "join"})
+        await wait_for(lambda: ctx.lifecycle.state is State.IN_CONSULTATION)
+        consultation = ctx.components["call"].consultation  # type: ignore[attr-defined]
+        assert consultation.media.media.exam_visible is False
+        await doctor.send({"type": "show_exam_camera", "on": True})
+        await doctor.expect("state", exam_camera_on=True)
+        assert consultation.media.media.exam_visible is True
+        await wait_for(lambda: doctor.frames > 20)  # camera and exam camera both arrive
+    finally:
+        await doctor.close()
+        await daemon.stop()
+
+
+async def test_no_exam_camera_is_a_clear_error(doctor: DoctorClient, cabin: RunningCabin) -> None:
+    await doctor.login()
+    await doctor.connect()
+    await doctor.send({"type": "show_exam_camera", "id": "e1", "on": True})
+    error = await doctor.expect("error", in_reply_to="e1")
+    assert "no exam camera" in error["message"]
