@@ -15,6 +15,7 @@ import contextlib
 import logging
 import termios
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 import serial_asyncio_fast
@@ -40,6 +41,8 @@ ACK_TIMEOUT_S = 2.0
 CLOSE_TIMEOUT_S = 2.0
 # The same value from a streaming oximeter (60 packets/s) is reported at most this often.
 REPEAT_REPORT_S = 1.0
+# A streaming device (60 or 1 frames a second) this long silent is off.
+SILENCE_S = 10.0
 # Noise counters reach the technician at most this often.
 DETAIL_EVERY_S = 1.0
 
@@ -88,6 +91,9 @@ class SerialLink(InstrumentLink):
         self._last: tuple[object, float] | None = None
         self._detail_at = 0.0
         self._noise_seen = 0
+        self.silence_s = SILENCE_S
+        self._last_frame_at = 0.0
+        self._silent = False
 
     # -- the supervisor's side ---------------------------------------------------------
 
@@ -165,16 +171,19 @@ class SerialLink(InstrumentLink):
                 return
         self._transport = transport
         self._set_state("ready", f"{self.port} open, {p.name} at {p.line_settings}")
-        if p.keep_alive is None or p.keep_alive_s is None:
-            await port.lost
-            return
-        keep = asyncio.create_task(self._keep_alive(transport, p.keep_alive, p.keep_alive_s))
+        self._last_frame_at, self._silent = time.monotonic(), False
+        chores: list[Coroutine[Any, Any, None]] = []
+        if p.streams:
+            chores.append(self._watch_silence(transport))
+        if p.keep_alive is not None and p.keep_alive_s is not None:
+            chores.append(self._keep_alive(transport, p.keep_alive, p.keep_alive_s))
+        tasks = [asyncio.create_task(chore) for chore in chores]
         try:
             await port.lost
         finally:
-            keep.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keep
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _wait_ack(self, port: _PortProtocol) -> None:
         assert self._ack is not None
@@ -189,6 +198,23 @@ class SerialLink(InstrumentLink):
             ack, self._ack = self._ack, None
         if ack in done and ack.result() == NAK:
             raise FormatRefused(f"{self.protocol.name}: the device refused the data format (NAK)")
+
+    async def _watch_silence(self, transport: asyncio.Transport) -> None:
+        """A streaming device that goes quiet was switched off (the cable's USB adapter
+        stays): "absent", and the connect commands again so it streams once back on."""
+        while not transport.is_closing():
+            await asyncio.sleep(self.silence_s / 4)
+            if time.monotonic() - self._last_frame_at < self.silence_s:
+                continue
+            self._silent = True
+            self._set_state(
+                "absent",
+                f"{self.port} open but silent for {self.silence_s:g} s: switched off, "
+                "or not this protocol?",
+            )
+            for command in self.protocol.on_connect:
+                transport.write(command)
+            self._last_frame_at = time.monotonic()
 
     async def _keep_alive(self, transport: asyncio.Transport, command: bytes, every: float) -> None:
         while not transport.is_closing():
@@ -208,6 +234,10 @@ class SerialLink(InstrumentLink):
             except DecodeError:
                 self.decode_errors += 1
                 continue
+            self._last_frame_at = time.monotonic()
+            if self._silent:
+                self._silent = False
+                self._set_state("ready", f"{self.port}: data again")
             self._report(measurement)
         self.skipped, self.bad_checksums = framer.skipped, framer.bad_checksums
         self._maybe_report_noise()

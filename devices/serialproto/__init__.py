@@ -54,6 +54,8 @@ class SerialProtocol:
     frames_per_second: float = 1.0  # how often the real device sends (simulators)
     # A format-selection command the device answers with ACK/NAK (Nonin).
     expects_ack: bool = False
+    # Sends continuously while on (silence means switched off); else only per reading.
+    streams: bool = False
 
     @property
     def line_settings(self) -> str:
@@ -91,6 +93,7 @@ def _nonin(fmt: int, name: str, description: str, per_second: float = 1.0) -> Se
         on_connect=(nonin.select_format(fmt),),
         expects_ack=True,
         frames_per_second=per_second,
+        streams=fmt != 13,
     )
 
 
@@ -112,6 +115,7 @@ _ALL = [
         keep_alive_s=5.0,  # the device stops streaming after ~10 s without one
         start_measurement=contec.START_LIVE,
         frames_per_second=60,
+        streams=True,
     ),
     SerialProtocol(
         name="contec-legacy",
@@ -126,6 +130,7 @@ _ALL = [
         encode=contec.legacy_encode,
         sample=realistic_oximeter,
         frames_per_second=60,
+        streams=True,
     ),
     _nonin(8, "nonin-df8", "Nonin data format 8: 4-byte frames once a second"),
     _nonin(

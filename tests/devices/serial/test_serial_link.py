@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from devices import serial_link
 from devices.config import InstrumentSettings
 from devices.measurement import Measurement
 from devices.serial_link import SerialLink
@@ -190,3 +191,18 @@ async def test_dropped_bytes_lose_frames_not_the_link(rig: StartRig) -> None:
     intact = [m for m in r.sink.measurements if m in wanted]
     assert 100 < len(intact) < 200  # most frames survive, the damaged ones are skipped
     assert r.link.skipped > 0 and r.sink.current == "ready"
+
+
+async def test_a_silent_streaming_device_is_absent_then_back(
+    rig: StartRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serial_link, "SILENCE_S", 0.2)
+    r = await rig("contec-cms50d")
+    await r.sink.state_is("ready")
+    await r.sink.state_is("absent")  # switched off: the port is there, the data is not
+    assert "silent" in r.sink.states[-1][1]
+    await r.sim.wait_command(2)  # the link asks it to stream again
+    assert r.sim.commands[1] == contec.START_LIVE
+    await r.sim.send_reading(OximeterReading(97, 80))
+    await r.sink.state_is("ready")
+    await r.sink.measurements_reach(1)
