@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import subprocess
@@ -60,3 +61,33 @@ def test_pdf_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "ALTÉRÉE à l'entrée 2" in text
+
+
+def test_demo_day_makes_the_readme_export(tmp_path: Path) -> None:
+    """The README's demo-day export comes from this run of the real flow."""
+    from hygiene import demo_day
+
+    repo = Path(__file__).resolve().parents[2]
+    asyncio.run(demo_day.run(repo / "config" / "demo.toml", tmp_path / "demo"))
+    db = tmp_path / "demo" / "cabin.sqlite3"
+    assert main(["hygiene", "verify", "--db", str(db)]) == 0
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    assert (
+        main(
+            [
+                "hygiene",
+                "export",
+                "--db",
+                str(db),
+                "--since",
+                "2026-11-23",
+                "-o",
+                str(tmp_path / "day.csv"),
+            ]
+        )
+        == 0
+    )
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "day.csv").read_text())))
+    assert [r["outcome"] for r in rows] == ["disinfected"] * 2 + ["anomaly"] + ["disinfected"] * 3
+    for r in rows:  # the same rows as in the README, but for the random session ids/hashes
+        assert f'{r["ended_at"]},"{r["referent"]}",{r["steps"]},' in readme
