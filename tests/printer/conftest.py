@@ -45,14 +45,17 @@ listen_port = 0
 state_dir = "{state_dir}"
 
 [printer]
-queue = "PDF"
-{server}
-retry_initial_s = 0.2
-retry_max_s = 1.0
-poll_interval_s = 0.1
-status_interval_s = 0.5
-job_timeout_s = 60
+{printer}
 """
+
+PRINTER_DEFAULTS: dict[str, Any] = {
+    "queue": "PDF",
+    "retry_initial_s": 0.2,
+    "retry_max_s": 1.0,
+    "poll_interval_s": 0.1,
+    "status_interval_s": 0.5,
+    "job_timeout_s": 60,
+}
 
 
 def sample_prescription() -> dict[str, Any]:
@@ -68,11 +71,22 @@ def prescription() -> dict[str, Any]:
     return data
 
 
-def write_cabin_config(tmp_path: Path, cups_server: str | None) -> Path:
-    server = f'cups_server = "{cups_server}"' if cups_server else ""
+def write_cabin_config(tmp_path: Path, cups_server: str | None, **printer: Any) -> Path:
+    values = {**PRINTER_DEFAULTS, **printer}
+    if cups_server:
+        values["cups_server"] = cups_server
+    lines = [
+        f"{key} = {json.dumps(value)}" for key, value in values.items() if key != "job_options"
+    ]
+    if "job_options" in values:
+        pairs = ", ".join(
+            f"{json.dumps(k)} = {json.dumps(v)}" for k, v in values["job_options"].items()
+        )
+        lines.append(f"job_options = {{ {pairs} }}")
     path = tmp_path / "cabin.toml"
     path.write_text(
-        CABIN_TOML.format(state_dir=tmp_path / "state", server=server), encoding="utf-8"
+        CABIN_TOML.format(state_dir=tmp_path / "state", printer="\n".join(lines)),
+        encoding="utf-8",
     )
     return path
 
@@ -91,7 +105,7 @@ def make_context(settings: CabinSettings) -> Context:
     )
 
 
-StartService = Callable[[str | None], Awaitable[PrinterService]]
+StartService = Callable[..., Awaitable[PrinterService]]
 
 
 @pytest.fixture
@@ -99,8 +113,8 @@ async def start_service(tmp_path: Path) -> AsyncIterator[StartService]:
     """Starts the real printer component on a cabin context (CUPS server given or local)."""
     started: list[tuple[PrinterService, Context]] = []
 
-    async def start(cups_server: str | None) -> PrinterService:
-        settings = load_settings(write_cabin_config(tmp_path, cups_server))
+    async def start(cups_server: str | None, **printer: Any) -> PrinterService:
+        settings = load_settings(write_cabin_config(tmp_path, cups_server, **printer))
         ctx = make_context(settings)
         service = PrinterService(ctx)
         ctx.components[service.name] = service
