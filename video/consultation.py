@@ -151,6 +151,14 @@ class Consultation:
             await self.send_event(
                 m.ErrorOut(message=exc.message, in_reply_to=exc.in_reply_to or msg.id)
             )
+        except Exception as exc:  # a failure (device, peer) must not end the console
+            log.exception("call: handling '%s' failed", msg.type)
+            await self.send_event(
+                m.ErrorOut(
+                    message=f"La cabine n'a pas pu traiter '{msg.type}' ({type(exc).__name__}).",
+                    in_reply_to=msg.id,
+                )
+            )
 
     async def handle(self, msg: m.DoctorMessage) -> None:
         handler: Callable[[Any], Awaitable[None]] = getattr(self, f"_on_{msg.type}")

@@ -54,7 +54,7 @@ fps = 15
 username = "{user}"
 display_name = "Dr Claire Martin"
 password_hash = "{hash}"
-rpps = "10003456781"
+rpps = "10003456786"
 """
 
 EXAM_CAMERA = """

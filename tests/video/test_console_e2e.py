@@ -51,6 +51,7 @@ PATIENT = {
     "family_name": "Dupont",
     "given_name": "Hélène",
     "birth_date": "1948-03-02",
+    "sex": "F",
     "age": 78,
     "reason": "Toux depuis dix jours",
     "answers": {"Fièvre ?": "non", "Allergies ?": "pénicilline"},
@@ -258,6 +259,24 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         assert ctx.lifecycle.state is State.IN_CONSULTATION
         await page.wait_for_selector("#measurements tr:has-text('131 mmHg')")
         await wait_page_frames_advance(page)
+
+        # The prescription: the printer's problems show on the fields, then it prints.
+        await page.fill("[data-path='prescriber.specialty']", "Médecine générale")
+        await page.fill("[data-path='prescriber.rpps']", "10003456782")  # bad check digit
+        await page.fill("[data-path='prescriber.address']", "2 rue de Melun, 77000 Melun, France")
+        await page.fill("[data-path='prescriber.phone']", "01 23 45 67 89")
+        await page.fill("[data-path='prescriber.email']", "c.martin@example.fr")
+        await page.fill("[data-path='items.0.medication']", "Paracétamol 500 mg comprimé")
+        await page.fill("[data-path='items.0.posology']", "1 comprimé 3 fois par jour")
+        await page.click("#sign-print")
+        await page.wait_for_selector("[data-path='prescriber.rpps'].invalid")
+        await page.wait_for_selector("[data-path='items.0.duration'].invalid")
+        assert await page.input_value("[data-path='patient.family_name']") == "Dupont"
+        await page.fill("[data-path='prescriber.rpps']", "10003456786")
+        await page.fill("[data-path='items.0.duration']", "5 jours")
+        await page.click("#sign-print")
+        await page.wait_for_selector("#print-jobs li[data-state]")
+        assert await page.locator(".invalid").count() == 0
 
         # "Terminer la consultation" → checkout.
         await page.click("#end")
