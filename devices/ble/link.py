@@ -58,6 +58,30 @@ class ProfileMismatchError(BleLinkError):
     (wrong address or wrong kind in the configuration): the technician must fix it."""
 
 
+async def find_device(address: str, adapter: str | None = None) -> BLEDevice:
+    """Scan until the device at ``address`` advertises; InstrumentNotFoundError after
+    SCAN_TIMEOUT_S. The detection callback sees every advertisement as it arrives."""
+    wanted = address.upper()
+    found: asyncio.Future[BLEDevice] = asyncio.get_running_loop().create_future()
+
+    def on_advertisement(device: BLEDevice, _adv: AdvertisementData) -> None:
+        if device.address.upper() == wanted and not found.done():
+            found.set_result(device)
+
+    bluez: Any = {"adapter": adapter} if adapter else {}
+    try:
+        async with (
+            asyncio.timeout(SCAN_TIMEOUT_S),
+            BleakScanner(detection_callback=on_advertisement, bluez=bluez),
+        ):
+            return await found
+    except TimeoutError:
+        # (the timeout cancelled ``found`` unless it was seen as the scan stopped)
+        if found.done() and not found.cancelled():
+            return found.result()
+        raise InstrumentNotFoundError(f"{wanted} not seen advertising") from None
+
+
 class Backoff:
     """Waits between reconnection attempts: ``first``, doubling up to ``cap``; ``reset``
     after a connection that worked."""
@@ -87,6 +111,7 @@ class BleLink(InstrumentLink):
         self.address = settings.address.upper()
         self.profile = profile_for(settings.kind)
         self.quirks = frozenset(settings.quirks)
+        self._adapter = adapter
         self._bluez: dict[str, Any] = {"adapter": adapter} if adapter else {}
         self._sink: LinkSink | None = None
         self._reported: tuple[InstrumentState, str, int | None] | None = None
@@ -142,7 +167,7 @@ class BleLink(InstrumentLink):
     async def _one_connection(self) -> bool:
         """Find, connect, subscribe, then wait for the link to drop. True if the
         instrument became ready (the backoff then restarts from the beginning)."""
-        device = await self._find_device()
+        device = await find_device(self.address, self._adapter)
         lost = asyncio.Event()
         client = BleakClient(
             device,
@@ -175,25 +200,6 @@ class BleLink(InstrumentLink):
         finally:
             self._racp = None
             await self._disconnect(client)
-
-    async def _find_device(self) -> BLEDevice:
-        found: asyncio.Future[BLEDevice] = asyncio.get_running_loop().create_future()
-
-        def on_advertisement(device: BLEDevice, _adv: AdvertisementData) -> None:
-            if device.address.upper() == self.address and not found.done():
-                found.set_result(device)
-
-        try:
-            async with (
-                asyncio.timeout(SCAN_TIMEOUT_S),
-                BleakScanner(detection_callback=on_advertisement, bluez=self._bluez),  # type: ignore[arg-type]
-            ):
-                return await found
-        except TimeoutError:
-            # (the timeout cancelled ``found`` unless it was seen as the scan stopped)
-            if found.done() and not found.cancelled():
-                return found.result()
-            raise InstrumentNotFoundError(f"{self.address} not seen advertising") from None
 
     def _characteristics(self, client: BleakClient) -> list[str]:
         """The characteristics to subscribe to; ProfileMismatchError if some are missing."""
