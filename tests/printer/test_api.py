@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -63,7 +64,7 @@ async def test_documents_and_reprint(
         resp = await client.post(f"/api/print/{doc_id}/reprint", headers=AUTH)
         assert resp.status == 202
         await until(lambda: service.documents()[0]["state"] == "completed", 60, "reprinted")
-        assert len(wait_for_copies(number, test_start, 2, 60)) == 2
+        assert len(await asyncio.to_thread(wait_for_copies, number, test_start, 2, 60)) == 2
         resp = await client.post("/api/print/nope/reprint", headers=AUTH)
         assert resp.status == 404
     finally:

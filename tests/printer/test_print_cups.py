@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -30,7 +31,7 @@ async def test_printed_pdf_holds_every_mention_and_item(
         await until(
             lambda: service.documents()[0]["state"] == "completed", PRINT_TIMEOUT_S, "completed"
         )
-        copies = wait_for_copies(number, test_start, 1, PRINT_TIMEOUT_S)
+        copies = await asyncio.to_thread(wait_for_copies, number, test_start, 1, PRINT_TIMEOUT_S)
         assert len(copies) == 1
         text = " ".join(pdf_text(copies[0]).split())
         for mention in (
@@ -99,10 +100,16 @@ async def test_reprint_prints_a_second_copy(
     try:
         doc_id = await service.submit_prescription(prescription, None)
         await until(lambda: service.documents()[0]["state"] == "completed", PRINT_TIMEOUT_S, "1st")
-        assert len(wait_for_copies(number, test_start, 1, PRINT_TIMEOUT_S)) == 1
+        assert (
+            len(await asyncio.to_thread(wait_for_copies, number, test_start, 1, PRINT_TIMEOUT_S))
+            == 1
+        )
         await service.reprint(doc_id)
         await until(lambda: service.documents()[0]["state"] == "completed", PRINT_TIMEOUT_S, "2nd")
-        assert len(wait_for_copies(number, test_start, 2, PRINT_TIMEOUT_S)) == 2
+        assert (
+            len(await asyncio.to_thread(wait_for_copies, number, test_start, 2, PRINT_TIMEOUT_S))
+            == 2
+        )
     finally:
         remove_copies(number, test_start)
 
@@ -120,7 +127,7 @@ async def test_summary_prints_through_the_same_path(
         PRINT_TIMEOUT_S,
         "summary printed",
     )
-    copies = wait_for_copies(marker, test_start, 1, PRINT_TIMEOUT_S)
+    copies = await asyncio.to_thread(wait_for_copies, marker, test_start, 1, PRINT_TIMEOUT_S)
     try:
         assert len(copies) == 1
         assert "COMPTE RENDU DE TÉLÉCONSULTATION" in pdf_text(copies[0])

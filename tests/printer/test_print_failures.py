@@ -4,6 +4,7 @@ for a job that never completes or that someone cancels."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from typing import Any
 
@@ -41,12 +42,12 @@ async def test_cancelled_jobs_are_retried_then_given_up_then_reprinted(
         first = job_id(service)
         assert first is not None
         await until(lambda: service.documents()[0]["state"] == "printing", 30, "printing")
-        cancel(private_cups, first)
+        await asyncio.to_thread(cancel, private_cups, first)
         await until(lambda: job_id(service) not in (None, first), 30, "second job")
         second = job_id(service)
         assert second is not None
         await until(lambda: service.documents()[0]["state"] == "printing", 30, "printing")
-        cancel(private_cups, second)
+        await asyncio.to_thread(cancel, private_cups, second)
         await until(lambda: service.documents()[0]["state"] == "failed", 30, "given up")
         seen = []
         while (event := events.get_nowait()) is not None:
@@ -63,11 +64,13 @@ async def test_cancelled_jobs_are_retried_then_given_up_then_reprinted(
         await service.reprint(doc_id)
         await until(lambda: job_id(service) not in (None, second), 30, "reprint job")
         third = job_id(service)
-        subprocess.run(
-            ["lp", "-h", str(private_cups.socket), "-i", str(third), "-H", "resume"], check=True
+        await asyncio.to_thread(
+            subprocess.run,
+            ["lp", "-h", str(private_cups.socket), "-i", str(third), "-H", "resume"],
+            check=True,
         )
         await until(lambda: service.documents()[0]["state"] == "completed", 60, "reprinted")
-        assert len(wait_for_copies(number, test_start, 1, 60)) == 1
+        assert len(await asyncio.to_thread(wait_for_copies, number, test_start, 1, 60)) == 1
     finally:
         events.close()
         remove_copies(number, test_start)
@@ -81,7 +84,11 @@ async def test_a_job_that_never_completes_times_out_and_is_cancelled(
     )
     await service.submit_prescription(prescription, "s1")
     await until(lambda: service.documents()[0]["state"] == "failed", 30, "given up")
-    jobs = subprocess.run(
-        ["lpstat", "-h", str(private_cups.socket), "-o"], capture_output=True, text=True
+    jobs = await asyncio.to_thread(
+        subprocess.run,
+        ["lpstat", "-h", str(private_cups.socket), "-o"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert jobs.stdout.strip() == "", "timed-out jobs are cancelled, none left to print later"

@@ -4,6 +4,7 @@ spool and socket) so the machine's CUPS is never disturbed."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from kiosk.events import PrintJobUpdated
@@ -29,7 +30,7 @@ async def test_disabled_printer_waits_then_prints(
     test_start: float,
 ) -> None:
     number = prescription["number"]
-    private_cups.disable()
+    await asyncio.to_thread(private_cups.disable)
     try:
         service = await start_service(str(private_cups.socket))
         events = service.ctx.bus.subscribe(PrintJobUpdated)
@@ -47,15 +48,18 @@ async def test_disabled_printer_waits_then_prints(
         assert "cupsenable PDF" in status["message"]
         assert status["pending"] == 1
         assert printed_copies(number, test_start) == []
-        private_cups.enable()
+        await asyncio.to_thread(private_cups.enable)
         await until(
             lambda: service.documents()[0]["state"] == "completed", PRINT_TIMEOUT_S, "printed"
         )
         assert [e.state for e in drain(events)][-1] == "completed"
-        assert len(wait_for_copies(number, test_start, 1, PRINT_TIMEOUT_S)) == 1
+        assert (
+            len(await asyncio.to_thread(wait_for_copies, number, test_start, 1, PRINT_TIMEOUT_S))
+            == 1
+        )
         events.close()
     finally:
-        private_cups.enable()
+        await asyncio.to_thread(private_cups.enable)
         remove_copies(number, test_start)
 
 
@@ -66,7 +70,7 @@ async def test_cups_stopped_is_unreachable_then_prints_once_back(
     test_start: float,
 ) -> None:
     number = prescription["number"]
-    private_cups.stop()
+    await asyncio.to_thread(private_cups.stop)
     try:
         service = await start_service(str(private_cups.socket))
         events = service.ctx.bus.subscribe(PrintJobUpdated)
@@ -78,15 +82,18 @@ async def test_cups_stopped_is_unreachable_then_prints_once_back(
         status = service.status()
         assert status["state"] == "unreachable"
         assert "CUPS" in status["message"]
-        private_cups.start()
+        await asyncio.to_thread(private_cups.start)
         await until(
             lambda: service.documents()[0]["state"] == "completed", PRINT_TIMEOUT_S, "printed"
         )
-        assert len(wait_for_copies(number, test_start, 1, PRINT_TIMEOUT_S)) == 1
+        assert (
+            len(await asyncio.to_thread(wait_for_copies, number, test_start, 1, PRINT_TIMEOUT_S))
+            == 1
+        )
         events.close()
     finally:
         if private_cups.proc is None:
-            private_cups.start()
+            await asyncio.to_thread(private_cups.start)
         remove_copies(number, test_start)
 
 
