@@ -103,8 +103,8 @@ class Lockout:
         if until is not None:
             raise LockedOut(until.isoformat())
 
-    def failed(self, scope: Scope) -> None:
-        """Records a wrong attempt; raises AuthFailed, or LockedOut if that was one too many."""
+    def failed(self, scope: Scope) -> AuthFailed | LockedOut:
+        """Records a wrong attempt; the error to raise (LockedOut if it was one too many)."""
         now = self.clock()
         with Transaction(self.conn) as c:
             c.execute(
@@ -115,8 +115,10 @@ class Lockout:
                 "DELETE FROM hygiene_auth_failures WHERE at < ?",
                 ((now - 2 * WINDOW).isoformat(),),
             )
-        self.check(scope)
-        raise AuthFailed(MAX_FAILURES - len(self._recent(scope, now)))
+        until = self.locked_until(scope)
+        if until is not None:
+            return LockedOut(until.isoformat())
+        return AuthFailed(MAX_FAILURES - len(self._recent(scope, now)))
 
     def succeeded(self, scope: Scope) -> None:
         with Transaction(self.conn) as c:
@@ -129,7 +131,6 @@ async def authenticate_pin(lockout: Lockout, scope: Scope, people: Sequence[P], 
     lockout.check(scope)
     person = await asyncio.to_thread(find_by_pin, people, pin)
     if person is None:
-        lockout.failed(scope)
-        raise AssertionError("unreachable")  # failed() always raises
+        raise lockout.failed(scope)
     lockout.succeeded(scope)
     return person

@@ -22,7 +22,7 @@ from hygiene import log as hlog
 from hygiene.auth import Lockout, authenticate_pin, badge_matches
 from hygiene.checklist import session_checklist
 from hygiene.config import ProtocolStep, Referent
-from hygiene.errors import AuthFailed, FlowError, UnknownStep
+from hygiene.errors import FlowError, UnknownStep
 from kiosk.component import Context
 from kiosk.events import DisinfectionLogged
 from kiosk.lifecycle import State, TransitionRefused
@@ -170,8 +170,7 @@ class HygieneFlow:
             if badge_matches(referent.badge_uid, uid):
                 self.lockout.succeeded("referent")
                 return referent
-        self.lockout.failed("referent")
-        raise AuthFailed(0)  # unreachable: failed() raises
+        raise self.lockout.failed("referent")
 
     def _progress(self, step_id: str) -> tuple[Cleaning, StepProgress]:
         c = self.cleaning

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from hygiene.errors import LockError
-from hygiene.lock.base import DoorLock, FailMode
+from hygiene.lock.base import DoorLock, FailMode, output_level
 
 
 class GpioLock(DoorLock):
@@ -30,9 +30,12 @@ class GpioLock(DoorLock):
             import gpiod
             from gpiod.line import Direction, Value
 
+            # Until told otherwise the lock starts engaged: no moment of free entry.
+            engaged = output_level(True, self.fail_mode)
             config: dict[Any, Any] = {
                 self.line: gpiod.LineSettings(
-                    direction=Direction.OUTPUT, output_value=Value.INACTIVE
+                    direction=Direction.OUTPUT,
+                    output_value=Value.ACTIVE if engaged else Value.INACTIVE,
                 )
             }
             if self.sensor_line is not None:
