@@ -112,7 +112,7 @@ class BleLink(InstrumentLink):
         self.profile = profile_for(settings.kind)
         self.quirks = frozenset(settings.quirks)
         self._adapter = adapter
-        self._bluez: dict[str, Any] = {"adapter": adapter} if adapter else {}
+        self._bluez: Any = {"adapter": adapter} if adapter else {}
         self._sink: LinkSink | None = None
         self._reported: tuple[InstrumentState, str, int | None] | None = None
         self._battery: int | None = None
@@ -173,7 +173,7 @@ class BleLink(InstrumentLink):
             device,
             disconnected_callback=lambda _client: lost.set(),
             timeout=CONNECT_TIMEOUT_S,
-            bluez=self._bluez,  # type: ignore[arg-type]
+            bluez=self._bluez,
         )
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
