@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -35,7 +36,16 @@ CHILD_AGE_YEARS = 18
 MAX_ITEMS = 40
 NUMBER_PATTERN = r"^[A-Z0-9][A-Z0-9-]{5,39}$"
 
-Text = Annotated[str, Field(min_length=1, max_length=300)]
+
+def _no_controls(value: str) -> str:
+    """Refuse control characters (keeping line breaks and tabs in free text)."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t\r" for c in value):
+        raise ValueError("caractères de contrôle interdits")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_no_controls)]
+LongText = Annotated[str, AfterValidator(_no_controls)]
 
 
 def luhn_valid(digits: str) -> bool:
@@ -153,7 +163,7 @@ class Patient(_Strict):
 
 class Item(_Strict):
     medication: Text  # INN (DCI) with strength and form
-    posology: Annotated[str, Field(min_length=1, max_length=1000)]
+    posology: Annotated[LongText, Field(min_length=1, max_length=1000)]
     duration: Text | None = None
     quantity: Text | None = None
     renewals: int = Field(0, ge=0, le=12)
@@ -173,7 +183,7 @@ class Prescription(_Strict):
     patient: Patient
     items: list[Item] = Field(min_length=1, max_length=MAX_ITEMS)
     issued_at: datetime
-    notes: Annotated[str, Field(max_length=4000)] | None = None
+    notes: Annotated[LongText, Field(max_length=4000)] | None = None
     # Unique number carried by the QR code; derived from the content when not given.
     number: Annotated[str, Field(pattern=NUMBER_PATTERN)] | None = None
 
@@ -224,7 +234,7 @@ class Summary(_Strict):
 
     prescriber: SummaryAuthor
     patient: SummaryPatient
-    text: Annotated[str, Field(min_length=1, max_length=20000)]
+    text: Annotated[LongText, Field(min_length=1, max_length=20000)]
     issued_at: datetime
     number: Annotated[str, Field(pattern=NUMBER_PATTERN)] | None = None
 
