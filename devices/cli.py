@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Any
 
 from devices.measurement import DecodeError, Measurement
 from kiosk.events import InstrumentState
+
+_ADDRESS = re.compile(r"(?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}")
 
 
 def register(sub: Any) -> None:
@@ -48,6 +51,17 @@ def register(sub: Any) -> None:
     decode.add_argument("--quirk", action="append", default=[], help="a per-model quirk")
     decode.add_argument("--list", action="store_true", help="what can be decoded")
     decode.set_defaults(handler=cmd_decode)
+
+    scan = dsub.add_parser("scan", help="Bluetooth LE instruments advertising a health service")
+    scan.add_argument("--seconds", type=float, default=10.0)
+    scan.add_argument("--adapter", help="e.g. hci0 (default: BlueZ's first)")
+    scan.set_defaults(handler=cmd_scan)
+
+    pair = dsub.add_parser("pair", help="bond with a Bluetooth LE instrument")
+    pair.add_argument("address", help="AA:BB:CC:DD:EE:FF")
+    pair.add_argument("--pin", type=int, help="the passkey the instrument shows, if it does")
+    pair.add_argument("--adapter", help="e.g. hci0")
+    pair.set_defaults(handler=cmd_pair)
 
     protocols = dsub.add_parser("protocols", help="the serial protocols")
     protocols.set_defaults(handler=cmd_protocols)
@@ -186,6 +200,35 @@ def cmd_protocols(args: argparse.Namespace) -> int:
 
     for name, proto in sorted(PROTOCOLS.items()):
         print(f"{name:<14} {proto.line_settings:<10} {proto.kind.value:<16} {proto.description}")
+    return 0
+
+
+# -- Bluetooth ---------------------------------------------------------------------------
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from devices.pairing import scan
+
+    found = asyncio.run(scan(args.seconds, args.adapter))
+    for device in found:
+        print(json.dumps(device, ensure_ascii=False))
+    if not found:
+        print("no instrument advertising a health service", file=sys.stderr)
+    return 0
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    from devices.pairing import PairingError, pair
+
+    if not _ADDRESS.fullmatch(args.address):
+        return _fail(f"{args.address!r} is not a Bluetooth address (AA:BB:CC:DD:EE:FF)")
+    if args.pin is not None and not 0 <= args.pin <= 999_999:
+        return _fail("the passkey has 6 digits")
+    try:
+        name = asyncio.run(pair(args.address.upper(), passkey=args.pin, adapter=args.adapter))
+    except (PairingError, TimeoutError, OSError) as exc:
+        return _fail(f"pairing failed: {exc or type(exc).__name__}")
+    print(f"paired with {name} ({args.address.upper()})")
     return 0
 
 
