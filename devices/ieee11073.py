@@ -14,7 +14,7 @@ Raw integers are little-endian on the wire (``*_from_bytes`` / ``*_to_bytes``)."
 from __future__ import annotations
 
 import enum
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, Inexact, InvalidOperation
 
 from devices.measurement import DecodeError
 
@@ -27,6 +27,10 @@ class Special(enum.Enum):
 
 
 Numeric = Decimal | Special
+
+# Arithmetic that never rounds silently, whatever the thread's decimal context: 64 digits
+# hold every value these formats carry, and anything inexact raises decimal.Inexact.
+EXACT = Context(prec=64, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Inexact])
 
 # Mantissa codes of the special values (two's complement of the mantissa width).
 _SFLOAT_SPECIALS = {0x07FF: Special.NAN, 0x0800: Special.NRES, 0x07FE: Special.POS_INF,
@@ -77,7 +81,7 @@ class _Format:
         exponent = raw >> self.man_bits
         if exponent >= 1 << (self.exp_bits - 1):
             exponent -= 1 << self.exp_bits
-        return Decimal(mantissa).scaleb(exponent)
+        return Decimal(mantissa).scaleb(exponent, EXACT)
 
     def encode(self, value: Numeric) -> int:
         if isinstance(value, Special):
@@ -102,12 +106,16 @@ class _Format:
 
 
 def _smallest_mantissa(value: Decimal) -> tuple[int, int]:
-    """(mantissa, exponent) with no trailing zeros in the mantissa: the largest exponent."""
+    """(mantissa, exponent) with no trailing zeros in the mantissa: the largest exponent.
+    Works on the digits, so no context precision can round the value."""
     if value == 0:
         return 0, 0
-    sign, digits, exponent = value.normalize().as_tuple()
+    sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite
     mantissa = int("".join(map(str, digits)))
+    while mantissa % 10 == 0:
+        mantissa //= 10
+        exponent += 1
     return (-mantissa if sign else mantissa), exponent
 
 

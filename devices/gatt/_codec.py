@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, Inexact
 
-from devices.ieee11073 import FLOAT, SFLOAT, Numeric
+from devices.ieee11073 import EXACT, FLOAT, SFLOAT, Numeric
 from devices.measurement import DecodeError
 
 DATE_TIME_SIZE = 7
@@ -66,22 +66,27 @@ class Reader:
 
 
 class Writer:
+    """Builds a value; an integer that does not fit its field raises ValueError."""
+
     __slots__ = ("buf",)
 
     def __init__(self) -> None:
         self.buf = bytearray()
 
     def u8(self, value: int) -> None:
-        self.buf.append(value)  # ValueError outside 0..255
+        self.uint(value, 1)
 
-    def uint(self, value: int, size: int, big_endian: bool = False) -> None:
-        self.buf += value.to_bytes(size, "big" if big_endian else "little")
+    def uint(self, value: int, size: int, big_endian: bool = False, signed: bool = False) -> None:
+        try:
+            self.buf += value.to_bytes(size, "big" if big_endian else "little", signed=signed)
+        except OverflowError:
+            raise ValueError(f"{value} does not fit in {size} byte(s)") from None
 
     def u16(self, value: int) -> None:
-        self.buf += value.to_bytes(2, "little")
+        self.uint(value, 2)
 
     def s16(self, value: int) -> None:
-        self.buf += value.to_bytes(2, "little", signed=True)
+        self.uint(value, 2, signed=True)
 
     def sfloat(self, value: Numeric, big_endian: bool = False) -> None:
         self.uint(SFLOAT.encode(value), 2, big_endian)
@@ -166,15 +171,20 @@ def code_of(table: dict[int, str], name: str, what: str) -> int:
 
 def fixed_point(raw: int, resolution: Decimal) -> Decimal:
     """An unsigned fixed-point field (e.g. weight in 0.005 kg steps), exact."""
-    return raw * resolution
+    return EXACT.multiply(raw, resolution)
 
 
 def to_fixed_point(value: Decimal, resolution: Decimal, size: int, what: str,
                    reserved_top: bool = False) -> int:  # fmt: skip
     """The raw integer of ``value`` in ``resolution`` steps; ValueError if it is not a
     whole number of steps or does not fit (``reserved_top``: the all-ones code is taken)."""
-    steps = value / resolution
     top = (1 << (8 * size)) - (2 if reserved_top else 1)
+    if not value.is_finite():
+        raise ValueError(f"{what}: {value} is not a number of {resolution} steps")
+    try:
+        steps = EXACT.divide(value, resolution)
+    except Inexact:
+        steps = Decimal("0.5")  # more digits than any field holds: not a whole step
     if steps != steps.to_integral_value() or not 0 <= steps <= top:
         raise ValueError(f"{what}: {value} is not a multiple of {resolution} in range")
     return int(steps)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from devices import coding
 from devices.gatt._codec import BitTable, Reader, Writer, bit_names, code_of, lookup, names_bits
 from devices.gatt._codec import ordered as _ordered
-from devices.ieee11073 import Numeric, observed
+from devices.ieee11073 import EXACT, Numeric, observed
 from devices.measurement import Measurement
 
 _OFFSET, _CONCENTRATION, _MOLAR, _STATUS, _CONTEXT = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -107,10 +107,10 @@ class GlucoseFrame:
         if self.concentration is not None:
             value = observed(self.concentration)
             if self.molar:
-                scaled = None if value is None else value.scaleb(MMOL_L_PER_MOL_L_EXP)
+                scaled = None if value is None else value.scaleb(MMOL_L_PER_MOL_L_EXP, EXACT)
                 values.append(coding.obs(coding.GLUCOSE_MOLAR, scaled))
             else:
-                scaled = None if value is None else value.scaleb(MG_DL_PER_KG_L_EXP)
+                scaled = None if value is None else value.scaleb(MG_DL_PER_KG_L_EXP, EXACT)
                 values.append(coding.obs(coding.GLUCOSE_MASS, scaled))
             status = (f"sample_{self.sample_type}", f"location_{self.sample_location}")
         status += _ordered(self.sensor_status or frozenset(), SENSOR_STATUS)

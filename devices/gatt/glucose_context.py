@@ -13,7 +13,7 @@ import dataclasses
 from decimal import Decimal
 
 from devices.gatt._codec import Reader, Writer, code_of, lookup
-from devices.ieee11073 import Numeric
+from devices.ieee11073 import EXACT, Numeric
 
 _CARB, _MEAL, _TESTER, _EXERCISE, _MEDICATION, _LITRES, _HBA1C, _EXTENDED = (
     1 << bit for bit in range(8)
@@ -38,7 +38,7 @@ class Carbohydrate:
 
     @property
     def grams(self) -> Decimal | None:
-        return self.kilograms.scaleb(3) if isinstance(self.kilograms, Decimal) else None
+        return self.kilograms.scaleb(3, EXACT) if isinstance(self.kilograms, Decimal) else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,4 +121,7 @@ class GlucoseContext:
         if self.hba1c_percent is not None:
             flags |= _HBA1C
             w.sfloat(self.hba1c_percent)
-        return bytes((flags,)) + self.sequence_number.to_bytes(2, "little") + w.bytes()
+        head = Writer()
+        head.u8(flags)
+        head.u16(self.sequence_number)
+        return head.bytes() + w.bytes()

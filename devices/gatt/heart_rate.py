@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from devices import coding
 from devices.gatt._codec import Reader, Writer
+from devices.ieee11073 import EXACT
 from devices.measurement import DecodeError, Measurement
 
 _U16, _CONTACT, _CONTACT_SUPPORTED, _ENERGY, _RR = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -44,7 +45,7 @@ class HeartRateFrame:
                                   f"{r.remaining()} left")  # fmt: skip
             raw = r.take(r.remaining(), "RR intervals")
             intervals = tuple(
-                Decimal(int.from_bytes(raw[i : i + 2], "little")) / RR_STEPS_PER_SECOND
+                EXACT.divide(int.from_bytes(raw[i : i + 2], "little"), RR_STEPS_PER_SECOND)
                 for i in range(0, len(raw), 2)
             )
         return cls(rate, wide, contact, energy, intervals)
@@ -61,8 +62,11 @@ class HeartRateFrame:
         if self.energy_expended_kj is not None:
             w.u16(self.energy_expended_kj)
         for interval in self.rr_intervals:
-            steps = interval * RR_STEPS_PER_SECOND
-            if steps != steps.to_integral_value():
+            try:
+                steps = EXACT.multiply(interval, RR_STEPS_PER_SECOND)
+            except (ArithmeticError, ValueError):
+                steps = Decimal("0.5")  # NaN, infinite or too many digits
+            if not steps.is_finite() or steps != steps.to_integral_value():
                 raise ValueError(f"RR interval {interval} s is not a multiple of 1/1024 s")
             w.u16(int(steps))
         return w.bytes()

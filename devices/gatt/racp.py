@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from devices.gatt._codec import Reader
+from devices.gatt._codec import Reader, Writer
 from devices.measurement import DecodeError
 
 
@@ -151,7 +151,13 @@ class RacpRequest:
 def _operand(value: int | None, with_filter: bool = True) -> bytes:
     if value is None:
         raise ValueError("RACP: this operator needs a sequence number")
-    return (bytes((FILTER_SEQUENCE_NUMBER,)) if with_filter else b"") + value.to_bytes(2, "little")
+    return (bytes((FILTER_SEQUENCE_NUMBER,)) if with_filter else b"") + _u16(value)
+
+
+def _u16(value: int) -> bytes:
+    w = Writer()
+    w.u16(value)
+    return w.bytes()
 
 
 def _read_operand(r: Reader, raw_op: int) -> int:
@@ -177,9 +183,7 @@ class NumberOfRecords:
     count: int
 
     def to_bytes(self) -> bytes:
-        return bytes((OpCode.NUMBER_OF_RECORDS_RESPONSE, Operator.NULL)) + self.count.to_bytes(
-            2, "little"
-        )
+        return bytes((OpCode.NUMBER_OF_RECORDS_RESPONSE, Operator.NULL)) + _u16(self.count)
 
 
 @dataclasses.dataclass(frozen=True)
