@@ -37,3 +37,8 @@ class LockedOut(HygieneError):
 
 class LockError(HygieneError):
     """The door-lock hardware did not do what it was told."""
+
+
+class StorageError(HygieneError):
+    """The log could not be written (disk full, database locked): nothing was recorded and
+    the cabin stays as it was; the referent can try again (HTTP 503)."""

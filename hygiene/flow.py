@@ -22,7 +22,7 @@ from hygiene import log as hlog
 from hygiene.auth import Lockout, authenticate_pin, badge_matches
 from hygiene.checklist import session_checklist
 from hygiene.config import ProtocolStep, Referent
-from hygiene.errors import FlowError, UnknownStep
+from hygiene.errors import FlowError, StorageError, UnknownStep
 from kiosk.component import Context
 from kiosk.events import DisinfectionLogged
 from kiosk.lifecycle import State, TransitionRefused
@@ -217,7 +217,11 @@ class HygieneFlow:
             now = self.clock()
             progress.anomaly = reason
             anomalies = [{"step_id": step_id, "reason": reason, "at": now.isoformat()}]
-            entry = await self._write(c, "anomaly", now, anomalies)
+            try:
+                entry = await self._write(c, "anomaly", now, anomalies)
+            except StorageError:
+                progress.anomaly = None
+                raise
             self.cleaning = None
             self.ctx.lifecycle.transition(State.OUT_OF_SERVICE, f"hygiene anomaly at {step_id}")
             return entry
@@ -263,7 +267,11 @@ class HygieneFlow:
             consumables_replaced=consumables,
             anomalies=anomalies,
         )
-        return await asyncio.to_thread(hlog.append, self.conn, draft)
+        try:
+            return await asyncio.to_thread(hlog.append, self.conn, draft)
+        except sqlite3.Error as exc:
+            log.error("hygiene: log entry not written: %s", exc)  # noqa: TRY400 - no traceback
+            raise StorageError("le registre n'a pas pu être écrit : réessayez") from exc
 
     async def cancel(self) -> None:
         async with self._mutex:

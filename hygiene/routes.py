@@ -2,7 +2,7 @@
 
 Errors are JSON {error, ...} with: 400 malformed request, 401 wrong PIN/badge
 {attempts_left}, 404 unknown step, 409 not possible now {remaining_s | pending},
-423 locked out {locked_until}."""
+423 locked out {locked_until}, 503 the log could not be written (nothing changed)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from hygiene.auth import PIN_PATTERN
-from hygiene.errors import AuthFailed, FlowError, HygieneError, LockedOut, UnknownStep
+from hygiene.errors import (
+    AuthFailed,
+    FlowError,
+    HygieneError,
+    LockedOut,
+    StorageError,
+    UnknownStep,
+)
 from kiosk import ui_auth
 from kiosk.lifecycle import TransitionRefused
 
@@ -50,7 +57,7 @@ def _error_response(exc: Exception) -> web.Response:
     if isinstance(exc, TransitionRefused):
         return _error(409, f"impossible maintenant : {exc.why}")
     extra = exc.extra if isinstance(exc, FlowError) else {}
-    status = {BadRequest: 400, UnknownStep: 404}.get(type(exc), 409)
+    status = {BadRequest: 400, UnknownStep: 404, StorageError: 503}.get(type(exc), 409)
     return _error(status, str(exc), **extra)
 
 

@@ -3,13 +3,14 @@ the server's clock, finish (log entry + release + idle), cancel, anomaly, techni
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
 from hygiene import log as hlog
 from kiosk.events import DisinfectionLogged
-from kiosk.lifecycle import State
+from kiosk.lifecycle import State, StateChanged
 
 from .conftest import REFERENT_PIN, TECH_PIN, Cabin, MakeCabin
 
@@ -240,3 +241,75 @@ async def test_badge_login(make_cabin: MakeCabin) -> None:
     code, body = await cabin.call("POST", "/api/hygiene/login", {"badge": "04a1b2c3d4"})
     assert code == 200 and body["referent"]["id"] == "amelie"
     assert cabin.lifecycle.state is State.CLEANING
+
+
+async def test_a_log_that_cannot_be_written_changes_nothing(make_cabin: MakeCabin) -> None:
+    cabin: Cabin = await make_cabin()
+    session = cabin.patient_session()
+    await login(cabin)
+    await do_all_steps(cabin)
+    cabin.component.conn.execute("PRAGMA query_only = ON")  # every write now fails
+    code, body = await cabin.call("POST", "/api/hygiene/finish")
+    assert code == 503 and "registre" in body["error"]
+    code, body = await cabin.call("POST", "/api/hygiene/steps/siege/anomaly", {"reason": "x"})
+    assert code == 409  # siege is confirmed already
+    assert cabin.lifecycle.state is State.CLEANING and cabin.lock.state.value == "engaged"
+    assert cabin.lifecycle.store.undisinfected_session() == session
+    _, doc = await cabin.call("GET", "/api/hygiene/checklist")
+    assert all(s["status"] == "confirmed" for s in doc["steps"])
+    # Once the disk is back, the same finish works.
+    cabin.component.conn.execute("PRAGMA query_only = OFF")
+    code, body = await cabin.call("POST", "/api/hygiene/finish")
+    assert code == 200 and body["state"] == "idle"
+
+
+async def test_anomaly_not_written_is_not_kept(make_cabin: MakeCabin) -> None:
+    cabin: Cabin = await make_cabin()
+    cabin.patient_session("thermometre")
+    await login(cabin)
+    cabin.component.conn.execute("PRAGMA query_only = ON")
+    code, _ = await cabin.call("POST", "/api/hygiene/steps/thermometre/anomaly", {"reason": "x"})
+    assert code == 503 and cabin.lifecycle.state is State.CLEANING
+    _, doc = await cabin.call("GET", "/api/hygiene/checklist")
+    assert doc["steps"][-1]["status"] == "pending"
+    cabin.component.conn.execute("PRAGMA query_only = OFF")
+
+
+async def test_out_of_service_from_elsewhere_ends_the_cleaning(make_cabin: MakeCabin) -> None:
+    cabin: Cabin = await make_cabin()
+    cabin.patient_session()
+    await login(cabin)
+    changes = cabin.ctx.bus.subscribe(StateChanged)
+    cabin.lifecycle.transition(State.OUT_OF_SERVICE, "printer on fire")
+    await changes.get()
+    changes.close()
+    # The lock follower sees it: the referent's progress is dropped, the lock stays engaged.
+    async with asyncio.timeout(5):
+        while cabin.component.flow.cleaning is not None:  # noqa: ASYNC110 - bounded poll
+            await asyncio.sleep(0.01)
+    assert cabin.lock.state.value == "engaged"
+    assert (await cabin.call("POST", "/api/hygiene/finish"))[0] == 409
+    code, body = await cabin.call("POST", "/api/hygiene/clear", {"pin": TECH_PIN})
+    assert code == 200 and body["state"] == "awaiting_disinfection"
+
+
+async def test_clear_without_a_pending_session_goes_idle(make_cabin: MakeCabin) -> None:
+    cabin: Cabin = await make_cabin()
+    cabin.lifecycle.transition(State.OUT_OF_SERVICE, "test")
+    await cabin.component.apply_lock()
+    assert cabin.lock.state.value == "engaged"
+    code, body = await cabin.call("POST", "/api/hygiene/clear", {"pin": TECH_PIN})
+    assert code == 200 and body["state"] == "idle"
+    assert cabin.lock.state.value == "released"
+
+
+async def test_two_finishes_at_once_write_one_entry(make_cabin: MakeCabin) -> None:
+    cabin: Cabin = await make_cabin()
+    cabin.patient_session()
+    await login(cabin)
+    await do_all_steps(cabin)
+    results = await asyncio.gather(
+        cabin.call("POST", "/api/hygiene/finish"), cabin.call("POST", "/api/hygiene/finish")
+    )
+    assert sorted(code for code, _ in results) == [200, 409]
+    assert len(hlog.entries(cabin.component.conn)) == 1
