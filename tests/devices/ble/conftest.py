@@ -5,6 +5,7 @@ DBUS_SYSTEM_BUS_ADDRESS."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import subprocess
 import sys
@@ -27,11 +28,38 @@ STARTUP_TIMEOUT_S = 15.0
 
 
 async def poll(condition: Callable[[], Any], limit_s: float = 10.0) -> Any:
-    """Wait until ``condition()`` is truthy (checked every 20 ms), at most ``limit_s``."""
+    """Wait until ``condition()`` (or the coroutine it returns) is truthy, checked every
+    20 ms, at most ``limit_s``."""
     async with asyncio.timeout(limit_s):
-        while not (result := condition()):  # noqa: ASYNC110 (polling with a bound, by design)
+        while True:
+            result = condition()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return result
             await asyncio.sleep(0.02)
-    return result
+
+
+async def cabin_adapter_discovering(bus_address: str) -> bool:
+    bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
+    try:
+        reply = await bus.call(
+            Message(
+                destination="org.bluez",
+                path=f"/org/bluez/{CABIN_ADAPTER}",
+                interface="org.freedesktop.DBus.Properties",
+                member="Get",
+                signature="ss",
+                body=["org.bluez.Adapter1", "Discovering"],
+            )
+        )
+    finally:
+        await close_bus(bus)
+    return (
+        reply is not None
+        and reply.message_type == MessageType.METHOD_RETURN
+        and (reply.body[0].value is True)
+    )
 
 
 async def close_bus(bus: MessageBus) -> None:

@@ -24,7 +24,13 @@ from devices.measurement import Measurement
 from devices.sim.ble_demo import play_one_reading
 from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from kiosk.events import InstrumentState
-from tests.devices.ble.conftest import CABIN_ADAPTER, PERIPHERAL_ADDRESS, close_bus, poll
+from tests.devices.ble.conftest import (
+    CABIN_ADAPTER,
+    PERIPHERAL_ADDRESS,
+    cabin_adapter_discovering,
+    close_bus,
+    poll,
+)
 
 
 @dataclasses.dataclass
@@ -303,3 +309,32 @@ async def test_every_kind_demo_reading_reaches_the_cabin_decoded(
     assert {o.code for o in final.observations} >= EXPECTED_CODES[kind]
     assert all(o.value is not None for o in final.observations if o.code in EXPECTED_CODES[kind])
     assert sink.current == "ready"
+
+
+async def test_garbage_on_every_characteristic_never_stops_the_link(
+    make_peripheral: Callable[..., Any], running: Callable[[BleLink], RecordingSink]
+) -> None:
+    peripheral, _, sink = await connected(make_peripheral, running, InstrumentKind.BLOOD_PRESSURE)
+    rng = random.Random(2026)
+    for _ in range(30):
+        for uuid in (profiles.BLOOD_PRESSURE_MEASUREMENT, profiles.INTERMEDIATE_CUFF_PRESSURE):
+            assert peripheral.send_garbage(uuid, rng, size=rng.randint(0, 12))
+    assert peripheral.send_truncated(
+        profiles.BLOOD_PRESSURE_MEASUREMENT, bytes((0x04,)) + bytes(8), keep=5
+    )
+    # values arrive in order: once the good one is in, every garbage value was handled
+    assert peripheral.send_blood_pressure(131, 84, 77)
+    await poll(lambda: sink.finals() and values(sink.finals()[-1]).get("8480-6") == 131)
+    assert sink.current == "ready"
+    assert any(state == "error" for state, _, _ in sink.states)
+
+
+async def test_cancelling_while_scanning_stops_cleanly(bluez: str) -> None:
+    link = BleLink(settings(InstrumentKind.THERMOMETER), adapter=CABIN_ADAPTER)
+    sink = RecordingSink()
+    task = asyncio.create_task(link.run(sink))
+    await poll(lambda: cabin_adapter_discovering(bluez))  # scanning, nothing around
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sink.states == []
