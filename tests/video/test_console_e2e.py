@@ -23,7 +23,13 @@ from typing import Any
 import pytest
 
 from devices.measurement import Measurement, Observation
-from kiosk.events import CallStateChanged, ChatMessage, MeasurementRequested, MeasurementTaken
+from kiosk.events import (
+    CallStateChanged,
+    ChatMessage,
+    InstrumentStateChanged,
+    MeasurementRequested,
+    MeasurementTaken,
+)
 from kiosk.lifecycle import State
 from tests.video.conftest import DOCTOR_PASSWORD, DOCTOR_USER, RunningCabin
 from tests.video.doctor_client import wait_for
@@ -227,6 +233,26 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         await page.click("button.measure[data-instrument=tensiometre]")
         request = await next_event(seen, MeasurementRequested)
         assert request.instrument == "tensiometre"
+
+        # The patient's chat line, an instrument's state and call quality reach the page.
+        ctx.bus.publish(ChatMessage(sender="patient", text="Je vous entends mal"))
+        await page.wait_for_selector("#chat-log .patient:has-text('Je vous entends mal')")
+        low = InstrumentStateChanged(
+            instrument="tensiometre",
+            kind="blood_pressure",
+            state="low_battery",
+            battery_percent=9,
+        )
+        # (Published until seen: the simulated instrument reports its own state too.)
+        async with asyncio.timeout(STEP_S):
+            while not await page.locator(".instrument:has-text('batterie 9 %')").count():
+                ctx.bus.publish(low)
+                await asyncio.sleep(0.2)
+        await page.wait_for_selector("#quality-cabin:has-text('RTT')")
+        await page.wait_for_selector("#quality-page:has-text('kb/s')")
+        if os.environ.get("KIOSK_CONSOLE_SCREENSHOT"):
+            await page.set_viewport_size({"width": 1400, "height": 1000})
+            await page.screenshot(path=os.environ["KIOSK_CONSOLE_SCREENSHOT"], full_page=True)
 
         # A malformed signaling message is refused and changes nothing.
         generation = consultation.generation

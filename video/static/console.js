@@ -265,10 +265,18 @@ function onInstrumentState(msg) {
     (msg.battery_percent != null ? ` · batterie ${msg.battery_percent} %` : "");
 }
 
+// Short French labels for the LOINC codes the instruments send (see design.md).
+const LOINC_FR = {
+  "8480-6": "Systolique", "8462-4": "Diastolique", "8478-0": "PAM", "8867-4": "Pouls",
+  "8310-5": "Température", "59408-5": "SpO2", "29463-7": "Poids", "8302-2": "Taille",
+  "39156-5": "IMC", "2339-0": "Glycémie", "15074-8": "Glycémie", "41982-0": "Masse grasse",
+};
+const UNITS = { "mm[Hg]": "mmHg", Cel: "°C", "mg/dL": "mg/dL", "mmol/L": "mmol/L" };
+
 function formatValue(o) {
-  if (o.value == null) return `${o.display} : —`;
-  const unit = { "mm[Hg]": "mmHg", "/min": "/min", Cel: "°C", "%": "%" }[o.unit] ?? o.unit;
-  return `${o.display} : ${o.value} ${unit}`;
+  const label = LOINC_FR[o.code] ?? o.display;
+  if (o.value == null) return `${label} : —`;
+  return `${label} : ${o.value} ${UNITS[o.unit] ?? o.unit}`;
 }
 
 function showMeasurement(msg) {
