@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
     decode.set_defaults(handler=cmd_decode)
 
     scan = dsub.add_parser("scan", help="Bluetooth LE instruments advertising a health service")
-    scan.add_argument("--seconds", type=float, default=10.0)
+    scan.add_argument("--seconds", type=float, default=5.0)
     scan.add_argument("--adapter", help="e.g. hci0 (default: BlueZ's first)")
     scan.set_defaults(handler=cmd_scan)
 
@@ -207,28 +207,33 @@ def cmd_protocols(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from devices.pairing import scan
+    from devices.ble.scan import scan_health_instruments
 
-    found = asyncio.run(scan(args.seconds, args.adapter))
+    try:
+        found = asyncio.run(scan_health_instruments(args.seconds, adapter=args.adapter))
+    except (ValueError, OSError) as exc:
+        return _fail(f"cannot scan: {exc}")
     for device in found:
-        print(json.dumps(device, ensure_ascii=False))
+        print(json.dumps(device.to_json(), ensure_ascii=False))
     if not found:
         print("no instrument advertising a health service", file=sys.stderr)
     return 0
 
 
 def cmd_pair(args: argparse.Namespace) -> int:
-    from devices.pairing import PairingError, pair
+    from devices.ble.link import InstrumentNotFoundError
+    from devices.ble.pairing import PairingError, pair_instrument
 
     if not _ADDRESS.fullmatch(args.address):
         return _fail(f"{args.address!r} is not a Bluetooth address (AA:BB:CC:DD:EE:FF)")
-    if args.pin is not None and not 0 <= args.pin <= 999_999:
-        return _fail("the passkey has 6 digits")
+    address = args.address.upper()
     try:
-        name = asyncio.run(pair(args.address.upper(), passkey=args.pin, adapter=args.adapter))
-    except (PairingError, TimeoutError, OSError) as exc:
+        asyncio.run(pair_instrument(address, passkey=args.pin, adapter=args.adapter))
+    except InstrumentNotFoundError:
+        return _fail(f"{address} was not seen advertising: wake the instrument up, try again")
+    except (PairingError, ValueError, TimeoutError, OSError) as exc:
         return _fail(f"pairing failed: {exc or type(exc).__name__}")
-    print(f"paired with {name} ({args.address.upper()})")
+    print(f"paired with {address}")
     return 0
 
 
