@@ -87,19 +87,24 @@ class PrinterService(Component):
 
     async def _monitor(self) -> None:
         """Polls the printer for /api/status, wakes the worker when it comes back, purges."""
-        last_purge = 0.0
+        last_purge = float("-inf")
         loop = asyncio.get_running_loop()
         while True:
             worker = self._worker()
-            if worker.current is None or worker.blocked_messages is not None:
-                status = await self.client.printer_status()
-                was_ready = worker.printer.ready
-                worker.printer = status
-                if status.ready and not was_ready:
-                    worker.kick.set()
-            if loop.time() - last_purge > PURGE_INTERVAL_S:
-                last_purge = loop.time()
-                await self._purge()
+            try:
+                if worker.current is None or worker.blocked_messages is not None:
+                    status = await self.client.printer_status()
+                    was_ready = worker.printer.ready
+                    worker.printer = status
+                    if status.ready and not was_ready:
+                        worker.kick.set()
+                if loop.time() - last_purge > PURGE_INTERVAL_S:
+                    last_purge = loop.time()
+                    await self._purge()
+                    self._pending = await asyncio.to_thread(self._store().count_pending)
+            except Exception:
+                # Status and purge are best effort; printing goes on in the worker.
+                log.exception("printer monitor failed; trying again")
             await asyncio.sleep(self._monitor_period())
 
     def _monitor_period(self) -> float:
