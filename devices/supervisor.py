@@ -46,7 +46,7 @@ STABLE_RUN_S = 60.0
 REQUEST_TIMEOUT_S = 5.0
 
 # At or below this charge a ready instrument shows as "low_battery".
-LOW_BATTERY_PERCENT = 15
+LOW_BATTERY_PERCENT = 20  # as the BLE link (devices/ble/link.py)
 
 LinkFactory = Callable[[InstrumentSettings], InstrumentLink]
 
