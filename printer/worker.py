@@ -109,6 +109,7 @@ class PrintWorker:
                 if outcome == "job_failed":
                     doc = await asyncio.to_thread(self.store.get, doc_id)
                     if doc["attempts"] >= self.settings.max_attempts:
+                        self.blocked_messages = None
                         await self._set(doc_id, "failed", error="too many failed jobs")
                         self.publish(
                             doc_id, kind, "failed", messages.gave_up(kind, doc["attempts"])
