@@ -137,7 +137,7 @@ def append(conn: sqlite3.Connection, draft: EntryDraft) -> LogEntry:
             (
                 seq,
                 *(content[k] for k in TEXT_COLUMNS),
-                *(json.dumps(content[k], ensure_ascii=False) for k in JSON_COLUMNS),
+                *(_json_text(content[k]) for k in JSON_COLUMNS),
                 prev,
                 digest,
             ),
@@ -147,12 +147,24 @@ def append(conn: sqlite3.Connection, draft: EntryDraft) -> LogEntry:
     return LogEntry(seq, content, prev, digest)
 
 
-def _row_content(row: sqlite3.Row) -> dict[str, Any]:
+def _json_text(value: Any) -> str:
+    """JSON columns are stored in canonical form, so that every stored byte is covered by
+    the hash (a re-spaced but equal JSON text is an alteration too)."""
+    return canonical(value).decode("utf-8")
+
+
+class NotCanonical(ValueError):
+    pass
+
+
+def _row_content(row: sqlite3.Row, *, strict: bool = False) -> dict[str, Any]:
     content: dict[str, Any] = {"seq": row["seq"]}
     for k in TEXT_COLUMNS:
         content[k] = row[k]
     for k in JSON_COLUMNS:
         content[k] = json.loads(row[k])
+        if strict and _json_text(content[k]) != row[k]:
+            raise NotCanonical(k)
     return content
 
 
@@ -200,37 +212,38 @@ def verify(conn: sqlite3.Connection) -> VerifyResult:
     """Walks the chain; the first entry that was altered, deleted or moved, and why."""
     conn.row_factory = sqlite3.Row
     rows = conn.execute("SELECT * FROM hygiene_log ORDER BY seq").fetchall()
-    hashes_after: dict[str, int] = {str(r["hash"]): i for i, r in enumerate(rows)}
+    position: dict[str, int] = {str(r["hash"]): i for i, r in enumerate(rows)}
     prev = GENESIS_HASH
     for i, row in enumerate(rows):
-        expected = i + 1
-        seq = int(row["seq"])
-        if seq != expected:
-            why = f"entry {expected} is missing (deleted)"
-            return VerifyResult(False, len(rows), expected, why)
-        if row["prev_hash"] != prev:
-            later = hashes_after.get(str(row["prev_hash"]))
-            if later is not None and later > i:
-                why = "reordered: it follows an entry stored after it"
-            else:
-                why = "it does not follow the previous entry (an entry was deleted or altered)"
-            return VerifyResult(False, len(rows), seq, why)
-        try:
-            recomputed = chain_hash(prev, _row_content(row))
-        except (ValueError, TypeError):
-            return VerifyResult(False, len(rows), seq, "altered: unreadable content")
-        if recomputed != row["hash"]:
-            return VerifyResult(False, len(rows), seq, "altered: content does not match its hash")
+        if int(row["seq"]) != i + 1:
+            return VerifyResult(False, len(rows), i + 1, f"entry {i + 1} is missing (deleted)")
+        why = _row_problem(row, i, prev, position)
+        if why is not None:
+            return VerifyResult(False, len(rows), i + 1, why)
         prev = str(row["hash"])
-    missing = _anchors_missing(conn, set(hashes_after))
+    missing = _anchors_missing(conn, set(position))
     if missing is not None:
-        return VerifyResult(
-            False,
-            len(rows),
-            len(rows) + 1,
-            f"deleted: the disinfection of session {missing} has no entry in the chain",
-        )
+        why = f"deleted: the disinfection of session {missing} has no entry in the chain"
+        return VerifyResult(False, len(rows), len(rows) + 1, why)
     return VerifyResult(True, len(rows))
+
+
+def _row_problem(row: sqlite3.Row, i: int, prev: str, position: dict[str, int]) -> str | None:
+    """Why the i-th row (0-based) does not continue the chain after ``prev``, or None."""
+    if row["prev_hash"] != prev:
+        later = position.get(str(row["prev_hash"]))
+        if later is not None and later > i:
+            return "reordered: it follows an entry stored after it"
+        return "it does not follow the previous entry (an entry was deleted or altered)"
+    try:
+        recomputed = chain_hash(prev, _row_content(row, strict=True))
+    except NotCanonical as exc:
+        return f"altered: {exc} was rewritten"
+    except (ValueError, TypeError):
+        return "altered: unreadable content"
+    if recomputed != row["hash"]:
+        return "altered: content does not match its hash"
+    return None
 
 
 def _anchors_missing(conn: sqlite3.Connection, hashes: set[str]) -> str | None:

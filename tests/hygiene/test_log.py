@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from hygiene import log as hlog
 from kiosk.bus import EventBus
@@ -214,3 +216,53 @@ def test_verify_does_not_write(tmp_path: Path) -> None:
     before = db.read_bytes()
     assert main(["hygiene", "verify", "--db", str(db)]) == 0
     assert db.read_bytes() == before
+
+
+COLUMNS = [*hlog.TEXT_COLUMNS, *hlog.JSON_COLUMNS, "prev_hash", "hash"]
+
+
+@pytest.fixture(scope="module")
+def chain_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("chain") / "cabin.sqlite3"
+    build_chain(db, 4)
+    return db
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seq=st.integers(1, 4),
+    column=st.sampled_from(COLUMNS),
+    position=st.integers(0, 10_000),
+    char=st.characters(codec="utf-8", exclude_characters="\x00"),
+)
+def test_any_changed_character_is_detected(
+    chain_db: Path, seq: int, column: str, position: int, char: str
+) -> None:
+    """Property: replacing any one character of any stored field of any entry breaks the
+    chain at that entry (or, for a hash, at the entry that points to it)."""
+    conn = sqlite3.connect(":memory:")
+    src = sqlite3.connect(chain_db)
+    src.backup(conn)
+    src.close()
+    conn.execute("DROP TRIGGER hygiene_log_no_update")
+    (value,) = conn.execute(f"SELECT {column} FROM hygiene_log WHERE seq = ?", (seq,)).fetchone()
+    i = position % len(value)
+    assume(value[i] != char)
+    changed = value[:i] + char + value[i + 1 :]
+    conn.execute(f"UPDATE hygiene_log SET {column} = ? WHERE seq = ?", (changed, seq))
+    result = hlog.verify(conn)
+    conn.close()
+    assert not result.ok
+    assert result.bad_seq in (seq, seq + 1), result
+
+
+def test_equal_but_rewritten_json_is_an_alteration(tmp_path: Path) -> None:
+    """Every stored byte counts, not only the parsed meaning."""
+    db = tmp_path / "cabin.sqlite3"
+    build_chain(db, 2)
+    conn = raw(db)
+    conn.execute("UPDATE hygiene_log SET steps = replace(steps, ',', ', ') WHERE seq = 2")
+    conn.close()
+    result = check(db)
+    assert (result.ok, result.bad_seq) == (False, 2)
+    assert "steps was rewritten" in result.reason
