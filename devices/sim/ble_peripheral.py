@@ -251,8 +251,6 @@ class SimulatedBlePeripheral:
             (self.profile.service, self.profile.subscribed),
             (profiles.BATTERY_SERVICE, (profiles.BATTERY_LEVEL,)),
         ]
-        if self.kind is InstrumentKind.PULSE_OXIMETER:
-            services[0] = (self.profile.service, (profiles.PLX_SPOT_CHECK, profiles.PLX_CONTINUOUS))
         for s_index, (service_uuid, char_uuids) in enumerate(services):
             service_path = f"{self.app_path}/service{s_index}"
             bus.export(service_path, SimService(service_uuid))
