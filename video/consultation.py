@@ -363,11 +363,14 @@ class Consultation:
             self._check_frames(peer)
 
     def _check_frames(self, peer: CabinPeer) -> None:
+        """Media stopped arriving: the path is dead. Only once media has flowed on this
+        connection (a doctor without camera or microphone is no reason to restart)."""
         now = asyncio.get_running_loop().time()
         count, since = self._frames_seen
-        if peer.frames.video != count:
-            self._frames_seen = (peer.frames.video, now)
-        elif now - since > NO_FRAMES_RESTART_S and not self._restarting:
+        received = peer.frames.video + peer.frames.audio
+        if received != count:
+            self._frames_seen = (received, now)
+        elif received and now - since > NO_FRAMES_RESTART_S and not self._restarting:
             self.ctx.tasks.spawn(
                 self._restart_locked(peer, "no frames from the doctor"), "call-restart"
             )
