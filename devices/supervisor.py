@@ -92,6 +92,7 @@ class Instrument:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "name": self.settings.name,
             "kind": self.settings.kind.value,
             "transport": self.settings.transport,
             "state": self.state,
@@ -229,8 +230,13 @@ class InstrumentSupervisor(Component):
 
     # -- API ---------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
-        return {name: inst.to_json() for name, inst in self.instruments.items()}
+    def status(self) -> list[dict[str, Any]]:
+        """One entry per instrument, in configuration order (a list, as /api/status has
+        always shown ``instruments``)."""
+        return [inst.to_json() for inst in self.instruments.values()]
+
+    def instrument_status(self, name: str) -> dict[str, Any]:
+        return self.instruments[name].to_json()
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [

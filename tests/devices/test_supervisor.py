@@ -140,10 +140,10 @@ async def test_simulated_instruments_become_ready_with_a_first_reading(harness: 
     temperature = seen["thermometre"].observations[0]
     assert temperature.code == "8310-5" and temperature.unit == "Cel"
     assert 36 <= temperature.value <= 38
-    await h.until(lambda: h.supervisor.status()["tensiometre"]["last"] is not None)
+    await h.until(lambda: h.supervisor.instrument_status("tensiometre")["last"] is not None)
     status = h.supervisor.status()
-    assert set(status) == {"tensiometre", "thermometre", "oxymetre"}
-    bp = status["tensiometre"]
+    assert [i["name"] for i in status] == ["tensiometre", "thermometre", "oxymetre"]
+    bp = status[0]
     assert bp["kind"] == "blood_pressure" and bp["transport"] == "simulated"
     assert bp["state"] == "ready" and bp["battery_percent"] == 87
     assert [o["code"] for o in bp["last"]["observations"]] == [
@@ -158,12 +158,12 @@ async def test_simulated_instruments_become_ready_with_a_first_reading(harness: 
 async def test_a_request_gives_a_measurement_recorded_in_the_session(harness: Start) -> None:
     h = await harness(SIMULATED)
     await h.supervisor.start()
-    await h.until(lambda: all(i["last"] for i in h.supervisor.status().values()))
+    await h.until(lambda: all(i["last"] for i in h.supervisor.status()))
     h.ctx.lifecycle.transition(State.CHECK_IN, "patient")
     session = h.ctx.lifecycle.session_id
     assert session is not None
     # A new patient sees nothing of the readings taken before them.
-    await h.until(lambda: all(i["last"] is None for i in h.supervisor.status().values()))
+    await h.until(lambda: all(i["last"] is None for i in h.supervisor.status()))
     taken = h.ctx.bus.subscribe(MeasurementTaken)
     h.ctx.bus.publish(MeasurementRequested(instrument="tensiometre"))
     cuff = await h.next_event(taken, lambda e: e.instrument == "tensiometre")
@@ -260,9 +260,11 @@ async def test_http_routes(tmp_path: Path) -> None:
             async with http.get("/api/instruments") as resp:
                 assert resp.status == 200
                 body = await resp.json()
-            assert set(body) == {"tensiometre", "thermometre", "oxymetre"}
+            assert [i["name"] for i in body] == ["tensiometre", "thermometre", "oxymetre"]
+            assert all(i["state"] in ("absent", "ready", "measuring") for i in body)
             async with http.get("/api/status") as resp:
-                assert set((await resp.json())["instruments"]) == set(body)
+                status = (await resp.json())["instruments"]
+            assert [i["name"] for i in status] == [i["name"] for i in body]
             async with http.post("/api/instruments/tensiometre/measure") as resp:
                 assert resp.status == 401
             token = {HEADER: ctx.ui_token}
@@ -286,4 +288,4 @@ async def test_a_low_battery_shows_in_the_state(harness: Start) -> None:
     await h.supervisor.start()
     event = await h.next_event(states, lambda e: True)
     assert (event.state, event.battery_percent) == ("low_battery", 9)
-    assert h.supervisor.status()["thermometre"]["state"] == "low_battery"
+    assert h.supervisor.instrument_status("thermometre")["state"] == "low_battery"
