@@ -68,7 +68,7 @@ class CabinSettings(BaseSettings):
     def public_dump(self) -> dict[str, Any]:
         """The configuration without secrets (password and PIN hashes, credentials)."""
         data = self.model_dump(mode="json")
-        for ref in data["hygiene"]["referents"]:
+        for ref in [*data["hygiene"]["referents"], *data["hygiene"]["technicians"]]:
             ref["pin_hash"] = "***"
         if data["site"].get("technician_pin_hash"):
             data["site"]["technician_pin_hash"] = "***"

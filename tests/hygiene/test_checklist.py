@@ -57,3 +57,11 @@ async def test_the_api_checklist_follows_the_session(make_cabin: MakeCabin) -> N
     cabin.lifecycle.record_instrument_used("tensiometre")
     _, again = await cabin.call("GET", "/api/hygiene/checklist")
     assert again["steps"] == doc["steps"]
+
+
+def test_public_dump_hides_every_pin_hash(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    dump = settings.public_dump()
+    assert dump["hygiene"]["referents"][0]["pin_hash"] == "***"
+    assert dump["hygiene"]["technicians"][0]["pin_hash"] == "***"
+    assert "$argon2" not in str(dump)
