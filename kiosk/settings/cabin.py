@@ -70,6 +70,8 @@ class CabinSettings(BaseSettings):
         data = self.model_dump(mode="json")
         for ref in [*data["hygiene"]["referents"], *data["hygiene"]["technicians"]]:
             ref["pin_hash"] = "***"
+            if ref.get("badge_uid"):
+                ref["badge_uid"] = "***"
         if data["site"].get("technician_pin_hash"):
             data["site"]["technician_pin_hash"] = "***"
         for doc in data["call"]["doctors"]:

@@ -64,4 +64,5 @@ def test_public_dump_hides_every_pin_hash(tmp_path: Path) -> None:
     dump = settings.public_dump()
     assert dump["hygiene"]["referents"][0]["pin_hash"] == "***"
     assert dump["hygiene"]["technicians"][0]["pin_hash"] == "***"
-    assert "$argon2" not in str(dump)
+    assert dump["hygiene"]["referents"][0]["badge_uid"] == "***"
+    assert "$argon2" not in str(dump) and "04A1B2C3D4" not in str(dump)
