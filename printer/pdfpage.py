@@ -28,6 +28,8 @@ FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
 
 Paper = Literal["A4", "A5"]
+# The white margin around a QR code, in modules (ISO/IEC 18004 asks for 4).
+QR_QUIET_MODULES = 4
 
 
 class FontMissing(PrinterError):
@@ -60,8 +62,17 @@ class PageLayout:
     @classmethod
     def for_paper(cls, paper: Paper) -> PageLayout:
         if paper == "A5":
-            return cls("A5", A5, 12 * mm, 34 * mm, 20 * mm, 9.0, 20 * mm)
-        return cls("A4", A4, 18 * mm, 44 * mm, 24 * mm, 10.5, 26 * mm)
+            return cls("A5", A5, 12 * mm, 34 * mm, 20 * mm, 9.0, 24 * mm)
+        return cls("A4", A4, 18 * mm, 44 * mm, 24 * mm, 10.5, 30 * mm)
+
+    def qr_box(self) -> tuple[float, float, float]:
+        """x, y (bottom left, in points) and side of the QR code, quiet zone included."""
+        width, height = self.size
+        return (
+            width - self.margin - self.qr_size,
+            height - self.margin * 0.4 - self.qr_size,
+            (self.qr_size),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,19 +134,22 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab is untyped
         self.drawRightString(width - lay.margin, y, r.footer_mention)
 
 
+def qr_widget(value: str) -> QrCodeWidget:
+    """The QR code of a document number, with its quiet zone (scanners need it)."""
+    return QrCodeWidget(value, barLevel="M", barBorder=QR_QUIET_MODULES)
+
+
 def draw_header(canvas: Canvas, doc: Any, running: RunningText, layout: PageLayout) -> None:
     """QR code with the number at the top right of every page; a reminder on later pages."""
-    width, height = layout.size
-    size = layout.qr_size
-    widget = QrCodeWidget(running.number, barLevel="M", barBorder=0)
+    _width, height = layout.size
+    x, y, size = layout.qr_box()
+    widget = qr_widget(running.number)
     x0, y0, x1, y1 = widget.getBounds()
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
     drawing.add(widget)
-    x = width - layout.margin - size
-    y = height - layout.margin * 0.6 - size
     renderPDF.draw(drawing, canvas, x, y)
     canvas.setFont(FONT, layout.body_pt - 3)
-    canvas.drawCentredString(x + size / 2, y - (layout.body_pt - 1), running.number)
+    canvas.drawCentredString(x + size / 2, y - (layout.body_pt - 4), running.number)
     if doc.page > 1:
         canvas.setFont(FONT_BOLD, layout.body_pt)
         canvas.drawString(
