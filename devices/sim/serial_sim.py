@@ -34,6 +34,7 @@ class SerialSimulator:
         seed: int | None = None,
         stream: bool = False,
         accepted_formats: set[int] | None = None,
+        answers_commands: bool = True,
     ) -> None:
         self.protocol = proto
         self.link = link
@@ -42,6 +43,7 @@ class SerialSimulator:
         self.one_byte_at_a_time = False
         self.drop_rate = 0.0  # probability of losing each byte
         self.accepted_formats = accepted_formats  # Nonin: None = only the protocol's own
+        self.answers_commands = answers_commands  # False: a firmware that never answers
         self.commands: list[bytes] = []  # what the host sent, one entry per command
         self.streaming = proto.start_measurement is None  # Contec waits for "start live"
         self.master: int | None = None
@@ -180,7 +182,8 @@ class SerialSimulator:
             fmt = nonin.parse_select_format(command)
             own = int(self.protocol.on_connect[0][4])
             accepted = self.accepted_formats if self.accepted_formats is not None else {own}
-            self._write(bytes([nonin.ACK if fmt in accepted else nonin.NAK]))
+            if self.answers_commands:
+                self._write(bytes([nonin.ACK if fmt in accepted else nonin.NAK]))
 
     async def wait_command(self, count: int = 1) -> None:
         """Until the host has sent ``count`` commands in all."""

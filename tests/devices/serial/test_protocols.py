@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 from datetime import datetime
 from decimal import Decimal
 
@@ -233,3 +234,20 @@ def test_the_framer_resyncs_after_garbage(name: str, noise: bytes, data: st.Data
         with contextlib.suppress(DecodeError):
             decoded.append(proto.decode(f))
     assert decoded[-1] == reading.measurement()
+
+
+@pytest.mark.parametrize("name", sorted(PROTOCOLS))
+@settings(max_examples=40, deadline=None)
+@given(stream=st.binary(max_size=400), cuts=st.lists(st.integers(0, 400), max_size=8))
+def test_how_the_stream_is_cut_does_not_change_the_frames(
+    name: str, stream: bytes, cuts: list[int]
+) -> None:
+    proto = PROTOCOLS[name]
+    whole = proto.framer()
+    expected = whole.feed(stream)
+    pieces = proto.framer()
+    got: list[bytes] = []
+    bounds = [0, *sorted(c for c in cuts if c <= len(stream)), len(stream)]
+    for start, end in itertools.pairwise(bounds):
+        got += pieces.feed(stream[start:end])
+    assert got == expected and pieces.skipped == whole.skipped

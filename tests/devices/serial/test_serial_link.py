@@ -206,3 +206,14 @@ async def test_a_silent_streaming_device_is_absent_then_back(
     await r.sim.send_reading(OximeterReading(97, 80))
     await r.sink.state_is("ready")
     await r.sink.measurements_reach(1)
+
+
+async def test_nonin_without_an_answer_goes_on_after_the_ack_timeout(
+    rig: StartRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serial_link, "ACK_TIMEOUT_S", 0.2)
+    r = await rig("nonin-df8", answers_commands=False)
+    await r.sink.state_is("ready")  # a fixed-format firmware stays silent: read anyway
+    assert len(r.sim.commands) == 1
+    await r.sim.send_reading(OximeterReading(95, 88))
+    await r.sink.measurements_reach(1)
