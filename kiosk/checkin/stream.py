@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+from decimal import Decimal
 
 from aiohttp import WSMsgType, web
 
@@ -25,6 +27,18 @@ from kiosk.events import (
 from kiosk.lifecycle import StateChanged
 
 log = logging.getLogger(__name__)
+
+
+def _default(value: object) -> object:
+    # Measurement values are Decimals; anything else unknown becomes its text.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral() else float(value)
+    return str(value)
+
+
+def dumps(data: object) -> str:
+    return json.dumps(data, default=_default, ensure_ascii=False)
+
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     StateChanged,
@@ -71,6 +85,6 @@ async def _send(ws: web.WebSocketResponse, sub: Subscription[Event], ctx: Contex
         if ws.closed:
             return
         try:
-            await ws.send_json(event.to_json())
+            await ws.send_json(event.to_json(), dumps=dumps)
         except ConnectionError:
             return

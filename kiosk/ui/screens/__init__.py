@@ -1,0 +1,1 @@
+"""The touchscreen's screens, one decision each."""

@@ -1,0 +1,258 @@
+"""Waiting for the doctor, the consultation itself, checkout (printing) and goodbye."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Digits, Static
+
+from kiosk.ui.i18n import N_, _
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import AzertyKeyboard, KeyPressed, apply_key
+
+CHAT_MAX = 200
+CHAT_LINES_SHOWN = 6
+
+# Quick chat answers for a patient who cannot hear the doctor (message ids).
+QUICK_MESSAGES = (N_("I cannot hear you"), N_("Can you repeat, please?"), N_("Yes"), N_("No"))
+
+UNITS = {"mm[Hg]": "mmHg", "/min": "/min", "Cel": "°C", "%": "%", "kg": "kg", "cm": "cm"}
+
+
+def measurement_lines(measurement: dict[str, Any]) -> tuple[str, str]:
+    """(big value, caption) for a measurement from the event stream."""
+    obs = [o for o in measurement.get("observations", []) if o.get("value") is not None]
+    if not obs:
+        return "--", _("Measurement not available, the doctor will tell you what to do.")
+    kind = measurement.get("kind", "")
+    if kind == "blood_pressure" and len(obs) >= 2:
+        big = f"{_num(obs[0]['value'])}/{_num(obs[1]['value'])}"
+        return big, _("Blood pressure") + " (mmHg)"
+    first = obs[0]
+    unit = UNITS.get(str(first.get("unit")), str(first.get("unit", "")))
+    captions = {
+        "temperature": _("Temperature"),
+        "spo2": _("Oxygen in the blood"),
+        "weight": _("Weight"),
+        "glucose": _("Blood sugar"),
+    }
+    return _num(first["value"]), f"{captions.get(kind, str(first.get('display', '')))} ({unit})"
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+class WaitingScreen(KioskScreen):
+    TITLE_TEXT = N_("Waiting for the doctor")
+    SPOKEN = N_("Thank you. The doctor will appear on the screen in a few minutes.")
+
+    def body(self) -> ComposeResult:
+        yield Static(_("Thank you. The doctor will call you."), classes="prompt big")
+        yield Static(
+            _(
+                "What happens next:\n"
+                "1. The doctor appears on the screen and can see and hear you.\n"
+                "2. They may ask you to take a measurement: the screen shows how.\n"
+                "3. At the end, your prescription is printed here."
+            ),
+            classes="prompt",
+        )
+        yield Static(_("Usual wait: less than 15 minutes."), classes="hint")
+        with Horizontal(classes="bottom"):
+            yield Button(_("I want to leave"), id="leave", variant="error", classes="nav")
+
+    @on(Button.Pressed, "#leave")
+    async def leave(self) -> None:
+        if await self.call("/api/ui/checkin/abandon") is not None:
+            await self.kiosk.show(GoodbyeScreen())
+
+
+class ConsultationScreen(KioskScreen):
+    TITLE_TEXT = N_("Consultation")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.instruction = ""
+        self.measurement: tuple[str, str] | None = None
+        self.call_note = ""
+        self.chat: list[tuple[str, str]] = []
+        self.typing: str | None = None  # None: keyboard hidden
+
+    def body(self) -> ComposeResult:
+        yield Static(self.call_note, id="call-note", classes="banner")
+        with Horizontal(classes="consult"):
+            with Vertical(classes="consult-main"):
+                yield Static(_("The doctor says:"), classes="label")
+                yield Static(
+                    self.instruction or _("Look at the screen and talk to the doctor."),
+                    id="instruction",
+                    classes="instruction",
+                )
+                big, caption = self.measurement or ("", "")
+                yield Digits(big, id="measure-value", classes="measure")
+                yield Static(caption, id="measure-caption", classes="label")
+            with Vertical(classes="consult-chat"):
+                yield Static(_("Messages"), classes="label")
+                yield Static(self._chat_text(), id="chat", classes="chat")
+        if self.typing is not None:
+            yield Static(self.typing + "▏", id="typed", classes="typed")
+            yield AzertyKeyboard()
+            with Horizontal(classes="bottom"):
+                yield Button(_("Cancel"), id="chat-cancel", classes="nav")
+                yield Button(_("Send"), id="chat-send", variant="success", classes="nav")
+        else:
+            with Horizontal(classes="choices"):
+                for i, text in enumerate(QUICK_MESSAGES):
+                    yield Button(_(text), id=f"quick-{i}", name=text, classes="quick")
+                yield Button(_("Write"), id="chat-open", classes="quick")
+
+    def _chat_text(self) -> str:
+        names = {"doctor": _("Doctor"), "patient": _("You")}
+        lines = [f"{names.get(who, who)}: {text}" for who, text in self.chat[-CHAT_LINES_SHOWN:]]
+        return "\n".join(lines)
+
+    def on_cabin_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "PatientInstruction":
+            self.instruction = str(event.get("text", ""))
+            self.query_one("#instruction", Static).update(self.instruction)
+            self.kiosk.speak(self.instruction)
+        elif kind == "MeasurementTaken":
+            measurement = event.get("measurement") or {}
+            if measurement.get("intermediate"):
+                return
+            self.measurement = measurement_lines(measurement)
+            self.query_one("#measure-value", Digits).update(self.measurement[0])
+            self.query_one("#measure-caption", Static).update(self.measurement[1])
+        elif kind == "CallStateChanged":
+            notes = {
+                "reconnecting": _("The doctor is reconnecting… please stay here."),
+                "connecting": _("Connecting to the doctor…"),
+            }
+            self.call_note = notes.get(str(event.get("state")), "")
+            self.query_one("#call-note", Static).update(self.call_note)
+        elif kind == "ChatMessage":
+            self.chat.append((str(event.get("sender")), str(event.get("text", ""))))
+            self.query_one("#chat", Static).update(self._chat_text())
+
+    @on(Button.Pressed, ".quick")
+    async def quick(self, event: Button.Pressed) -> None:
+        if event.button.id == "chat-open":
+            self.typing = ""
+            await self.recompose()
+        elif event.button.name:
+            await self.call("/api/ui/chat", {"text": _(event.button.name)})
+
+    @on(KeyPressed)
+    def typed(self, event: KeyPressed) -> None:
+        if self.typing is not None:
+            self.typing = apply_key(self.typing, event.key, CHAT_MAX)
+            self.query_one("#typed", Static).update(self.typing + "▏")
+
+    @on(Button.Pressed, "#chat-send")
+    async def send(self) -> None:
+        text = (self.typing or "").strip()
+        if text and await self.call("/api/ui/chat", {"text": text}) is None:
+            return
+        self.typing = None
+        await self.recompose()
+
+    @on(Button.Pressed, "#chat-cancel")
+    async def close_keyboard(self) -> None:
+        self.typing = None
+        await self.recompose()
+
+
+class CheckoutScreen(KioskScreen):
+    TITLE_TEXT = N_("End of the consultation")
+    SPOKEN = N_("The consultation is over. Your prescription is being printed.")
+    # Nobody touching the checkout screen for a while: the patient has gone.
+    INACTIVITY = True
+    INACTIVITY_FACTOR = 3.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.print_state = "stored"
+        self.print_message = ""
+        self.document_id: str | None = None
+
+    def body(self) -> ComposeResult:
+        yield Static(_("The consultation is over."), classes="prompt big")
+        yield Static(self._print_text(), id="print-status", classes="prompt")
+        with Horizontal(classes="bottom"):
+            if self.print_state == "failed" and self.document_id:
+                yield Button(_("Print again"), id="reprint", variant="warning", classes="nav")
+            yield Button(_("I am leaving"), id="leave", variant="success", classes="nav")
+
+    def _print_text(self) -> str:
+        texts = {
+            "stored": _("Your prescription is ready to be printed."),
+            "queued": _("Your prescription will be printed in a moment…"),
+            "printing": _("Printing your prescription…"),
+            "retrying": _("The printer is slow, we are trying again…"),
+            "completed": _("Your prescription is printed: take it from the tray under the screen."),
+            "failed": _(
+                "The printing failed. Your prescription is kept safe: touch Print again, "
+                "or ask the doctor to send it to your pharmacy."
+            ),
+        }
+        text = texts.get(self.print_state, "")
+        if self.print_state == "failed" and self.print_message:
+            text = f"{self.print_message}\n{text}"
+        return text
+
+    def on_cabin_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") != "PrintJobUpdated" or event.get("document") != "prescription":
+            return
+        previous = self.print_state
+        self.print_state = str(event.get("state"))
+        self.document_id = str(event.get("document_id"))
+        self.print_message = str(event.get("message_patient", ""))
+        if (previous == "failed") != (self.print_state == "failed"):
+            self.refresh(recompose=True)
+        else:
+            self.query_one("#print-status", Static).update(self._print_text())
+        if self.print_state in ("completed", "failed"):
+            self.kiosk.speak(self._print_text())
+
+    @on(Button.Pressed, "#reprint")
+    async def reprint(self) -> None:
+        if (
+            self.document_id
+            and await self.call(f"/api/print/{self.document_id}/reprint") is not None
+        ):
+            self.print_state = "queued"
+            await self.recompose()
+
+    @on(Button.Pressed, "#leave")
+    async def leave(self) -> None:
+        if await self.call("/api/ui/leave") is not None:
+            await self.kiosk.show(GoodbyeScreen())
+
+    async def on_inactive(self) -> None:
+        await self.leave()
+
+
+class GoodbyeScreen(KioskScreen):
+    TITLE_TEXT = N_("Goodbye")
+    SPOKEN = N_("Goodbye. Take care. Don't forget your documents.")
+
+    def body(self) -> ComposeResult:
+        yield Static(_("Goodbye, take care."), classes="prompt big")
+        yield Static(_("Don't forget your prescription and your belongings."), classes="prompt")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_timer(self.kiosk.goodbye_s, self._done)
+
+    async def _done(self) -> None:
+        await self.kiosk.welcome()
+
+    def refresh_cabin(self) -> None:
+        """The cabin going to cleaning does not cut the goodbye short."""

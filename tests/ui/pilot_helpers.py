@@ -1,0 +1,66 @@
+"""Driving the touchscreen app with Textual's Pilot, the way a finger would."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from kiosk.ui.app import KioskApp
+from kiosk.ui.client import DaemonClient
+from kiosk.ui.widgets import AZERTY_ROWS
+from tests.ui.conftest import RunningCabin, wait_until
+
+SIZE = (120, 45)
+
+
+@asynccontextmanager
+async def touchscreen(
+    cabin: RunningCabin, **kwargs: Any
+) -> AsyncIterator[tuple[KioskApp, Pilot[None]]]:
+    client = DaemonClient(cabin.url, cabin.ctx.ui_token)
+    app = KioskApp(client, **kwargs)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.connected)
+            yield app, pilot
+    finally:
+        await client.close()
+
+
+async def until(pilot: Pilot[None], predicate: Callable[[], bool], within_s: float = 5.0) -> None:
+    await pilot.pause()
+    await wait_until(predicate, within_s)
+    await pilot.pause()
+
+
+async def on_screen(pilot: Pilot[None], kind: type) -> None:
+    await until(pilot, lambda: isinstance(pilot.app.screen, kind))
+
+
+async def touch(pilot: Pilot[None], selector: str) -> None:
+    await pilot.pause()
+    assert await pilot.click(selector), f"could not touch {selector}"
+    await pilot.pause()
+
+
+async def keypad(pilot: Pilot[None], digits: str) -> None:
+    for digit in digits:
+        await touch(pilot, f"#key-{digit}")
+
+
+async def keyboard(pilot: Pilot[None], text: str) -> None:
+    flat = "".join(AZERTY_ROWS)
+    for char in text:
+        await touch(pilot, "#kb-space" if char == " " else f"#kb-{flat.index(char)}")
+
+
+def text_of(app: KioskApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+def screen_text(app: KioskApp) -> str:
+    return "\n".join(str(w.content) for w in app.screen.query(Static))
