@@ -77,7 +77,8 @@ def test_console_end_to_end_in_own_network_namespace() -> None:
     for tool in ("unshare", "ip", "nft", CHROMIUM):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing (scripts/debian-packages.txt installs it)")
-    inner = f"{Path(__file__).relative_to(REPO)}::test_console_inner"
+    here = Path(__file__).relative_to(REPO)
+    inner = f"{here}::test_console_inner {here}::test_demo_link_call_inner"
     script = (
         f"ip link set lo up && exec {sys.executable} -m pytest -q -p no:cacheprovider -x {inner}"
     )
@@ -91,7 +92,7 @@ def test_console_end_to_end_in_own_network_namespace() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
-    assert "1 passed" in result.stdout
+    assert "2 passed" in result.stdout
 
 
 def nft(*commands: str) -> None:
@@ -309,3 +310,29 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         await wait_for(lambda: ctx.lifecycle.state is State.CHECKOUT, STEP_S)
         await wait_call_state(seen, "ended")
     await page.close()
+
+
+@pytest.mark.skipif(not IN_NETNS, reason="runs inside its own network namespace")
+async def test_demo_link_call_inner(tmp_path: Path, browser: Any) -> None:
+    """The demo configuration as shipped: its printed link logs the demo doctor in and
+    the call connects over lo alone (ice_loopback, the demo doctor account)."""
+    import argparse
+
+    from kiosk.daemon import Daemon
+    from kiosk.demo import REPO_CONFIG, demo_settings
+
+    settings = demo_settings(argparse.Namespace(config=REPO_CONFIG, port=0), tmp_path)
+    daemon = Daemon(settings, demo_login_token="demo-link-token")
+    ctx = await daemon.start()
+    try:
+        cabin = RunningCabin(daemon, ctx)
+        cabin.patient_waiting()
+        page = await browser.new_page()
+        await page.goto(f"{cabin.url}/doctor/demo-login?token=demo-link-token")
+        await page.wait_for_selector("#cabin-state[data-state=waiting]")
+        await page.click("#join")
+        await wait_for(lambda: ctx.lifecycle.state is State.IN_CONSULTATION, STEP_S)
+        await wait_page_frames_advance(page)
+        await page.close()
+    finally:
+        await daemon.stop()
