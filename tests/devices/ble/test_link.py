@@ -322,7 +322,10 @@ async def test_garbage_on_every_characteristic_never_stops_the_link(
     assert peripheral.send_truncated(
         profiles.BLOOD_PRESSURE_MEASUREMENT, bytes((0x04,)) + bytes(8), keep=5
     )
-    # values arrive in order: once the good one is in, every garbage value was handled
+    # bluezoo forwards values of different characteristics in any order but confirms each
+    # one after forwarding it: once all are confirmed, the good value comes after them
+    bp, cuff = profiles.BLOOD_PRESSURE_MEASUREMENT, profiles.INTERMEDIATE_CUFF_PRESSURE
+    await poll(lambda: (peripheral.confirmations(bp), peripheral.confirmations(cuff)) == (31, 30))
     assert peripheral.send_blood_pressure(131, 84, 77)
     await poll(lambda: sink.finals() and values(sink.finals()[-1]).get("8480-6") == 131)
     assert sink.current == "ready"
