@@ -266,3 +266,19 @@ def test_equal_but_rewritten_json_is_an_alteration(tmp_path: Path) -> None:
     result = check(db)
     assert (result.ok, result.bad_seq) == (False, 2)
     assert "steps was rewritten" in result.reason
+
+
+def test_cli_finds_the_database_from_the_config_and_lists_entries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    build_chain(settings.storage.database, 3)
+    config = str(tmp_path / "cabin.toml")
+    assert main(["hygiene", "verify", "--config", config]) == 0
+    assert main(["hygiene", "log", "--config", config, "--limit", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[1:]
+    assert [line.split()[0] for line in lines] == ["2", "3"]
+    assert "disinfected" in lines[0] and "Amélie Martin" in lines[0] and "1/1 steps" in lines[0]
+    assert main(["hygiene", "verify"]) == 2  # neither --db nor --config (and no /etc/kiosk)
