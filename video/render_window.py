@@ -94,6 +94,9 @@ class VideoWindow(threading.Thread):
     # The window thread.
     def run(self) -> None:
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        # SDL would otherwise take SIGINT/SIGTERM for itself (as a window "quit"): the
+        # daemon's own handlers must keep them, or systemd could not stop it.
+        os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"
         if self.headless:
             os.environ["SDL_VIDEODRIVER"] = "offscreen"
         else:

@@ -121,3 +121,24 @@ def test_fit_keeps_real_size_or_aspect() -> None:
     assert fit((640, 480), (1280, 720)) == (640, 480)
     assert fit((1920, 1080), (1280, 1024)) == (1280, 720)
     assert fit((1280, 720), (640, 640)) == (640, 360)
+
+
+def _caught_signals() -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(
+        next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16
+    )
+
+
+async def test_window_leaves_the_daemons_signals_alone() -> None:
+    # SDL installs SIGINT/SIGTERM handlers unless told not to: SIGTERM from systemd would
+    # then become a window event and the daemon would never stop.
+    before = _caught_signals()
+    sink = RemoteMediaSink(CallSettings(), headless=True, window_size=(64, 48))
+    try:
+        await sink.capture()  # the window is open
+        after = _caught_signals()
+    finally:
+        await sink.stop()
+    term_bit = 1 << (15 - 1)
+    assert after & term_bit == before & term_bit
