@@ -118,7 +118,8 @@ class SerialLink(InstrumentLink):
                 delay = REFUSED_RETRY_S
             finally:
                 self._transport = None
-                transport.abort()
+                if not transport.is_closing():  # a read error has already closed it
+                    transport.abort()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(CLOSE_TIMEOUT_S):
                         await port.closed.wait()
