@@ -44,6 +44,9 @@ BLUEZ = "org.bluez"
 ADVERTISING_REFRESH_S = 0.25
 # How long the simulator waits for bluez(oo) to answer a registration call.
 DBUS_CALL_TIMEOUT_S = 5.0
+# How long the simulated glucometer waits for its records to be passed on before it sends
+# the RACP response (bluezoo confirms each value it forwards).
+CONFIRM_TIMEOUT_S = 5.0
 
 DBusStrList = Annotated[list[str], DBusSignature("as")]
 
@@ -68,6 +71,7 @@ class SimCharacteristic(ServiceInterface):
         self.value = b""
         self.notifying = False
         self.confirmations = 0
+        self._confirmed = asyncio.Event()
 
     @dbus_property(access=PropertyAccess.READ)
     def UUID(self) -> DBusStr:
@@ -112,6 +116,16 @@ class SimCharacteristic(ServiceInterface):
     @dbus_method()
     def Confirm(self) -> None:
         self.confirmations += 1
+        self._confirmed.set()
+
+    async def wait_confirmed(self, count: int) -> None:
+        """Until ``count`` values were confirmed: bluezoo confirms each value once it has
+        passed it on, and may reorder values of different characteristics, which a real
+        ATT bearer never does."""
+        async with asyncio.timeout(CONFIRM_TIMEOUT_S):
+            while self.confirmations < count:
+                self._confirmed.clear()
+                await self._confirmed.wait()
 
     def send(self, data: bytes) -> bool:
         """Notify or indicate ``data``; False if the central is not subscribed."""
@@ -380,10 +394,10 @@ class SimulatedBlePeripheral:
         except DecodeError:  # not even an op code
             answer = racp.ResponseCode(0, racp.ResponseValue.OP_CODE_NOT_SUPPORTED)
         else:
-            answer = self._run_racp(request)
+            answer = await self._run_racp(request)
         self.send(profiles.RECORD_ACCESS_CONTROL_POINT, answer.to_bytes())
 
-    def _run_racp(self, request: racp.RacpRequest) -> racp.ResponseCode | racp.NumberOfRecords:
+    async def _run_racp(self, request: racp.RacpRequest) -> racp.RacpResponse:
         if self.refuse_racp:
             return racp.ResponseCode(request.op, racp.ResponseValue.PROCEDURE_NOT_COMPLETED)
         selected = [r for r in self.glucose_records if request.matches(r.sequence_number)]
@@ -395,11 +409,12 @@ class SimulatedBlePeripheral:
             return racp.NumberOfRecords(len(selected))
         if request.op is not OpCode.REPORT_STORED_RECORDS:
             return racp.ResponseCode(request.op, racp.ResponseValue.OP_CODE_NOT_SUPPORTED)
+        records = self.characteristics[profiles.GLUCOSE_MEASUREMENT]
+        expected = records.confirmations
         for record in selected:
-            self.send(
-                profiles.GLUCOSE_MEASUREMENT,
-                ble_payloads.glucose(record.sequence_number, record.mg_dl, record.when),
-            )
+            data = ble_payloads.glucose(record.sequence_number, record.mg_dl, record.when)
+            expected += records.send(data)
+        await records.wait_confirmed(expected)  # the records before the response
         if not selected:
             return racp.ResponseCode(request.op, racp.ResponseValue.NO_RECORDS_FOUND)
         return racp.ResponseCode(request.op, racp.ResponseValue.SUCCESS)
