@@ -429,6 +429,7 @@ class Consultation:
     async def _on_state_changed(self, event: StateChanged) -> None:
         if event.state not in CALL_STATES:
             self._cancel_absent_timer()
+            self.exam_on = False
             if self.peer is not None or self.call_state != "waiting":
                 async with self._lock:
                     await self._close_peer()

@@ -30,7 +30,7 @@ from kiosk.events import (
     MeasurementRequested,
     MeasurementTaken,
 )
-from kiosk.lifecycle import State
+from kiosk.lifecycle import PATIENT_STATES, State
 from tests.video.conftest import DOCTOR_PASSWORD, DOCTOR_USER, RunningCabin
 from tests.video.doctor_client import wait_for
 
@@ -65,10 +65,13 @@ PATIENT = {
 
 
 class FakeCheckin:
-    """Stands in for the check-in component: the patient who is waiting."""
+    """Stands in for the check-in component: the patient of the running session."""
+
+    def __init__(self, lifecycle: Any) -> None:
+        self.lifecycle = lifecycle
 
     def current_patient(self) -> dict[str, Any] | None:
-        return PATIENT
+        return PATIENT if self.lifecycle.state in PATIENT_STATES else None
 
 
 def test_console_end_to_end_in_own_network_namespace() -> None:
@@ -177,7 +180,7 @@ async def next_event(seen: Any, kind: type) -> Any:
 @pytest.mark.skipif(not IN_NETNS, reason="runs inside its own network namespace")
 async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
     ctx = cabin.ctx
-    ctx.components["checkin"] = FakeCheckin()  # type: ignore[assignment]
+    ctx.components["checkin"] = FakeCheckin(ctx.lifecycle)  # type: ignore[assignment]
     consultation = ctx.components["call"].consultation  # type: ignore[attr-defined]
     cabin.patient_waiting()
     page = await browser.new_page()
@@ -309,6 +312,14 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         await page.click("#end")
         await wait_for(lambda: ctx.lifecycle.state is State.CHECKOUT, STEP_S)
         await wait_call_state(seen, "ended")
+
+    # The patient leaves: nothing of them stays on the doctor's page.
+    ctx.lifecycle.transition(State.AWAITING_DISINFECTION, "test: patient left")
+    await page.wait_for_selector("#cabin-state[data-state=awaiting_disinfection]")
+    assert await page.input_value("[data-path='patient.family_name']") == ""
+    assert await page.locator("#chat-log p").count() == 0
+    assert await page.locator("#measurements tr").count() == 0
+    assert "Dupont" not in (await page.text_content("body") or "")
     await page.close()
 
 

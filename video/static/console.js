@@ -90,7 +90,16 @@ function onState(msg) {
   showInstruments(msg.instruments);
   // A page reload during a consultation rejoins it.
   if (msg.cabin_state === "in_consultation" && !call.joined) join();
-  if (!canJoin) closePeer();
+  if (!canJoin) { closePeer(); call.joined = false; }
+  // Nothing of one patient stays on the page for the next one.
+  if (!["waiting", "in_consultation", "checkout"].includes(msg.cabin_state)) resetConsultation();
+}
+
+function resetConsultation() {
+  for (const id of ["chat-log", "print-jobs", "live-measurement"]) $(id).textContent = "";
+  $("measurements").tBodies[0].textContent = "";
+  $("summary-text").value = "";
+  Prescription.reset();
 }
 
 function showPatient(p) {

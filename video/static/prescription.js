@@ -78,5 +78,15 @@ const Prescription = (() => {
     if (input && !input.value && name) input.value = name;
   }
 
-  return { addItem, collect, showProblems, clearErrors, fillPatient, fillPrescriber };
+  // Between patients: empty the patient and the items, keep the prescriber.
+  function reset() {
+    clearErrors();
+    for (const input of form().querySelectorAll("[data-path^='patient.']")) input.value = "";
+    form().querySelector("[data-path='notes']").value = "";
+    document.getElementById("items").querySelectorAll(".item").forEach((row) => row.remove());
+    itemCount = 0;
+    addItem();
+  }
+
+  return { addItem, collect, showProblems, clearErrors, fillPatient, fillPrescriber, reset };
 })();
