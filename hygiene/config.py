@@ -74,10 +74,20 @@ class EscalationSettings(BaseModel):
     webhook_attempts: int = Field(3, ge=1, le=10)
 
 
+def _default_steps() -> list[ProtocolStep]:
+    from hygiene.protocol import default_steps
+
+    return default_steps()
+
+
 class HygieneSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    steps: list[ProtocolStep] = Field(default_factory=list)
+    steps: list[ProtocolStep] = Field(
+        default_factory=_default_steps,
+        min_length=1,
+        description="the protocol; when left out, the default one (hygiene/protocol.py)",
+    )
     referents: list[Referent] = Field(default_factory=list)
     technicians: list[Technician] = Field(default_factory=list)
     lock: LockSettings = Field(default_factory=LockSettings)

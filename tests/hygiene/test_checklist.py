@@ -66,3 +66,21 @@ def test_public_dump_hides_every_pin_hash(tmp_path: Path) -> None:
     assert dump["hygiene"]["technicians"][0]["pin_hash"] == "***"
     assert dump["hygiene"]["referents"][0]["badge_uid"] == "***"
     assert "$argon2" not in str(dump) and "04A1B2C3D4" not in str(dump)
+
+
+def test_a_cabin_without_a_protocol_gets_the_default_one() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from hygiene.config import HygieneSettings
+
+    default = HygieneSettings()
+    ids_ = [s.id for s in default.steps]
+    assert {"siege", "ecran", "poignees", "bureau"} <= set(ids_)
+    thermo = next(s for s in default.steps if s.id == "thermometre")
+    assert thermo.when_used == ["thermometer"] and thermo.consumables == ["protège-sonde"]
+    assert all(s.label_fr and s.label_en for s in default.steps)
+    with pytest.raises(ValidationError, match="at least 1"):
+        HygieneSettings(steps=[])
+    with pytest.raises(ValidationError, match="unique"):
+        HygieneSettings(steps=[default.steps[0], default.steps[0]])
