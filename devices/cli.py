@@ -71,6 +71,9 @@ def register(sub: Any) -> None:
     simulate.add_argument("--link", type=Path, required=True, help="symlink to the pty here")
     simulate.add_argument("--one-byte", action="store_true", help="write one byte at a time")
     simulate.add_argument("--drop-rate", type=float, default=0.0, help="lose this share of bytes")
+    simulate.add_argument(
+        "--garbage-every", type=int, default=0, metavar="N", help="noise burst every N frames"
+    )
     simulate.set_defaults(handler=cmd_simulate)
 
 
@@ -260,6 +263,7 @@ async def _simulate(proto: Any, args: argparse.Namespace) -> None:
     sim = SerialSimulator(proto, args.link, stream=True)
     sim.one_byte_at_a_time = args.one_byte
     sim.drop_rate = args.drop_rate
+    sim.garbage_every = max(0, args.garbage_every)
     await sim.start()
     target = args.link.resolve()
     print(f"{proto.name} ({proto.line_settings}) on {target}, linked at {args.link}", flush=True)

@@ -23,6 +23,8 @@ from devices.serialproto import Reading, SerialProtocol, contec, nonin
 BYTE_GAP_S = 0.001
 # The Tanita sends a line per weighing; the simulated patient steps on every few seconds.
 WEIGHING_EVERY_S = 8.0
+# A burst of line noise (a motor starting, a loose connector).
+GARBAGE_BYTES = 16
 
 
 class SerialSimulator:
@@ -42,6 +44,7 @@ class SerialSimulator:
         self.stream = stream  # send readings by itself at the device's rate
         self.one_byte_at_a_time = False
         self.drop_rate = 0.0  # probability of losing each byte
+        self.garbage_every = 0  # streaming: a burst of noise every N frames (0: never)
         self.accepted_formats = accepted_formats  # Nonin: None = only the protocol's own
         self.answers_commands = answers_commands  # False: a firmware that never answers
         self.commands: list[bytes] = []  # what the host sent, one entry per command
@@ -205,4 +208,6 @@ class SerialSimulator:
             n += 1
             if n % max(1, int(rate)) == 0:  # values drift once a second
                 reading = self.sample()
+            if self.garbage_every and n % self.garbage_every == 0:
+                await self.send_garbage(GARBAGE_BYTES)
             await self.send_reading(reading)

@@ -217,3 +217,13 @@ async def test_nonin_without_an_answer_goes_on_after_the_ack_timeout(
     assert len(r.sim.commands) == 1
     await r.sim.send_reading(OximeterReading(95, 88))
     await r.sink.measurements_reach(1)
+
+
+async def test_a_streaming_simulator_with_noise_bursts(rig: StartRig) -> None:
+    r = await rig("contec-cms50d", stream=True)
+    r.sim.garbage_every = 3
+    await r.sink.state_is("ready")
+    await r.sink.until(lambda: r.link.frames >= 30 and r.link.skipped > 0, "30 frames, noise")
+    assert r.sink.measurements  # values drift once a second; the first one is reported
+    assert all(m.kind == "spo2" for m in r.sink.measurements)
+    assert r.sink.current == "ready"
