@@ -124,7 +124,11 @@ class HygieneComponent(Component):
                 pass
             if self.ctx.lifecycle.state is not State.CLEANING:
                 self.flow.cleaning = None  # left cleaning some other way (out of service...)
-            await self.apply_lock()
+            try:
+                await self.apply_lock()
+            except Exception:  # a driver bug must not stop the lock from following the state
+                self.lock.state = LockState.UNKNOWN
+                log.exception("hygiene: door lock driver failed")
 
     async def _on_badge(self, uid: str) -> None:
         if self.ctx.lifecycle.state is not State.AWAITING_DISINFECTION:

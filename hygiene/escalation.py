@@ -168,7 +168,10 @@ class Escalator:
         changes = self.ctx.bus.subscribe(StateChanged)
         try:
             while True:
-                await self.check()
+                try:
+                    await self.check()
+                except Exception:  # keep escalating later rather than never again
+                    log.exception("hygiene: escalation check failed")
                 delay = poll_s
                 since = self.awaiting_since()
                 if since is not None and not self.escalated:

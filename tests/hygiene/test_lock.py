@@ -167,3 +167,27 @@ async def test_failed_lock_shows_unknown_and_is_retried(make_cabin: MakeCabin) -
     failing["on"] = False
     await cabin.component.apply_lock()
     assert cabin.component.status()["lock"] == "engaged"
+
+
+async def test_a_driver_bug_does_not_stop_the_lock_following(make_cabin: MakeCabin) -> None:
+    cabin: Cabin = await make_cabin()
+    broken = {"on": True}
+    original = cabin.lock._set_level
+
+    async def buggy(level: bool) -> None:
+        if broken["on"]:
+            raise RuntimeError("driver bug")
+        await original(level)
+
+    cabin.lock._set_level = buggy
+    cabin.patient_session()  # the follower tries to engage and hits the bug
+    follower = cabin.component._tasks[0]
+    async with asyncio.timeout(5):
+        while cabin.lock.state is not LockState.UNKNOWN:  # noqa: ASYNC110 - bounded poll
+            await asyncio.sleep(0.01)
+    assert not follower.done()
+    broken["on"] = False
+    cabin.lifecycle.transition(State.CLEANING, "test")  # next change: engaged again
+    async with asyncio.timeout(5):
+        while cabin.lock.state is not LockState.ENGAGED:  # noqa: ASYNC110 - bounded poll
+            await asyncio.sleep(0.01)
