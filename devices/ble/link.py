@@ -194,8 +194,10 @@ class BleLink(InstrumentLink):
                 )
                 await self._learn_last_sequence(self._racp)
             self._measuring = False
+            log.info("%s: connected to %s", self.settings.name, self.address)
             self._report(self._idle_state(), "connecté")
             await lost.wait()
+            log.info("%s: link to %s lost", self.settings.name, self.address)
             return True
         finally:
             self._racp = None
