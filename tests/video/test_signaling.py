@@ -275,3 +275,32 @@ async def test_no_exam_camera_is_a_clear_error(doctor: DoctorClient, cabin: Runn
     await doctor.send({"type": "show_exam_camera", "id": "e1", "on": True})
     error = await doctor.expect("error", in_reply_to="e1")
     assert "no exam camera" in error["message"]
+
+
+class _Checkin:
+    def current_patient(self) -> dict[str, object]:
+        return {
+            "family_name": "Dupont",
+            "given_name": "Hélène",
+            "birth_date": "1948-03-02",
+            "sex": "F",
+            "age": 78,
+            "reason": "Toux",
+            "answers": {},
+        }
+
+
+async def test_summary_goes_to_the_printer(doctor: DoctorClient, cabin: RunningCabin) -> None:
+    cabin.ctx.components["checkin"] = _Checkin()  # type: ignore[assignment]
+    cabin.patient_waiting()
+    await doctor.login()
+    await doctor.connect()
+    patient = await doctor.expect("patient")
+    assert patient["patient"]["family_name"] == "Dupont"
+    await doctor.send({"type": "join"})
+    await wait_for(lambda: cabin.ctx.lifecycle.state is State.IN_CONSULTATION)
+    await doctor.send({"type": "summary", "id": "s2", "text": "Bronchite virale, repos."})
+    accepted = await doctor.expect("accepted", in_reply_to="s2")
+    assert accepted["request"] == "summary" and accepted["detail"]
+    job = await doctor.expect("print_job", document="summary")
+    assert job["document_id"] == accepted["detail"]
