@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from kiosk.appointments import AppointmentStore
-from kiosk.bus import EventBus
+from kiosk.bus import EventBus, Subscription
 from kiosk.component import Context
+from kiosk.events import PrintJobUpdated
 from kiosk.lifecycle import Lifecycle, LifecycleStore
 from kiosk.settings import CabinSettings, load_settings
 from kiosk.tasks import TaskSupervisor
@@ -171,3 +172,43 @@ async def until(predicate: Callable[[], bool], within: float, what: str) -> None
         if loop.time() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+class EventLog:
+    """Collects PrintJobUpdated events; a state is committed before it is announced, so
+    tests that look at events wait for the event itself."""
+
+    def __init__(self, sub: Subscription[PrintJobUpdated]) -> None:
+        self.sub = sub
+        self.seen: list[PrintJobUpdated] = []
+
+    def _drain(self) -> None:
+        while (event := self.sub.get_nowait()) is not None:
+            self.seen.append(event)
+
+    async def wait_for(self, state: str, within: float = 60.0) -> PrintJobUpdated:
+        def arrived() -> bool:
+            self._drain()
+            return any(e.state == state for e in self.seen)
+
+        await until(arrived, within, f"a {state} event")
+        return next(e for e in self.seen if e.state == state)
+
+    @property
+    def states(self) -> list[str]:
+        self._drain()
+        return [e.state for e in self.seen]
+
+
+@pytest.fixture
+def event_log() -> Iterator[Callable[[PrinterService], EventLog]]:
+    logs: list[EventLog] = []
+
+    def make(service: PrinterService) -> EventLog:
+        log = EventLog(service.ctx.bus.subscribe(PrintJobUpdated))
+        logs.append(log)
+        return log
+
+    yield make
+    for log in logs:
+        log.sub.close()

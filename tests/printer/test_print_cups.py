@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from kiosk.events import PrintJobUpdated
 from printer.errors import PrescriptionInvalid
 from printer.render import TELECONSULTATION_MENTION
-from tests.printer.conftest import StartService, needs_system_cups, until
+from printer.service import PrinterService
+from tests.printer.conftest import EventLog, StartService, needs_system_cups, until
 from tests.printer.cups_env import pdf_text, remove_copies, wait_for_copies
 
 pytestmark = needs_system_cups
@@ -21,16 +22,17 @@ PRINT_TIMEOUT_S = 60.0
 
 
 async def test_printed_pdf_holds_every_mention_and_item(
-    start_service: StartService, prescription: dict[str, Any], test_start: float
+    start_service: StartService,
+    event_log: Callable[[PrinterService], EventLog],
+    prescription: dict[str, Any],
+    test_start: float,
 ) -> None:
     service = await start_service(None)
-    events = service.ctx.bus.subscribe(PrintJobUpdated)
+    events = event_log(service)
     number = prescription["number"]
     try:
         doc_id = await service.submit_prescription(prescription, "session-1")
-        await until(
-            lambda: service.documents()[0]["state"] == "completed", PRINT_TIMEOUT_S, "completed"
-        )
+        await events.wait_for("completed", PRINT_TIMEOUT_S)
         copies = await asyncio.to_thread(wait_for_copies, number, test_start, 1, PRINT_TIMEOUT_S)
         assert len(copies) == 1
         text = " ".join(pdf_text(copies[0]).split())
@@ -54,11 +56,8 @@ async def test_printed_pdf_holds_every_mention_and_item(
             assert mention in text, mention
         for item in prescription["items"]:
             assert item["medication"] in text
-        states = []
-        while (event := events.get_nowait()) is not None:
-            assert event.document_id == doc_id
-            states.append(event.state)
-        assert states == ["stored", "queued", "printing", "completed"]
+        assert events.states == ["stored", "queued", "printing", "completed"]
+        assert {e.document_id for e in events.seen} == {doc_id}
         docs = service.documents("session-1")
         assert [d["id"] for d in docs] == [doc_id]
         assert docs[0]["attempts"] == 1
@@ -73,7 +72,6 @@ async def test_printed_pdf_holds_every_mention_and_item(
         }
         assert "Dupont" not in str(status)
     finally:
-        events.close()
         remove_copies(number, test_start)
 
 

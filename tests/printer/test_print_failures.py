@@ -48,10 +48,16 @@ async def test_cancelled_jobs_are_retried_then_given_up_then_reprinted(
         assert second is not None
         await until(lambda: service.documents()[0]["state"] == "printing", 30, "printing")
         await asyncio.to_thread(cancel, private_cups, second)
-        await until(lambda: service.documents()[0]["state"] == "failed", 30, "given up")
-        seen = []
-        while (event := events.get_nowait()) is not None:
-            seen.append(event)
+        seen: list[PrintJobUpdated] = []
+
+        def gave_up() -> bool:
+            while (event := events.get_nowait()) is not None:
+                seen.append(event)
+            return bool(seen) and seen[-1].state == "failed"
+
+        # The state is committed, then announced: wait for the announcement.
+        await until(gave_up, 30, "given up")
+        assert service.documents()[0]["state"] == "failed"
         failed = seen[-1]
         assert failed.state == "failed"
         assert "réimprimer" in failed.message_patient
@@ -92,3 +98,37 @@ async def test_a_job_that_never_completes_times_out_and_is_cancelled(
         check=False,
     )
     assert jobs.stdout.strip() == "", "timed-out jobs are cancelled, none left to print later"
+
+
+async def test_queue_disabled_while_a_job_waits_prints_it_once_enabled(
+    start_service: StartService,
+    private_cups: PrivateCups,
+    prescription: dict[str, Any],
+    test_start: float,
+) -> None:
+    """The job is already in CUPS when the queue stops: it is kept (not sent again) and
+    prints once, when the queue is back."""
+    service = await start_service(str(private_cups.socket), job_options=HOLD)
+    number = prescription["number"]
+    try:
+        await service.submit_prescription(prescription, "s1")
+        await until(lambda: service.documents()[0]["state"] == "printing", 30, "printing")
+        job = job_id(service)
+        await asyncio.to_thread(private_cups.disable)
+        await asyncio.to_thread(
+            subprocess.run,
+            ["lp", "-h", str(private_cups.socket), "-i", str(job), "-H", "resume"],
+            check=True,
+        )
+        await until(lambda: service.documents()[0]["state"] == "retrying", 30, "retrying")
+        assert "cupsenable PDF" in service.status()["message"]
+        assert job_id(service) == job  # the same job waits in CUPS
+        await asyncio.to_thread(private_cups.enable)
+        await until(lambda: service.documents()[0]["state"] == "completed", 60, "printed")
+        assert job_id(service) == job
+        assert service.documents()[0]["attempts"] == 1
+        copies = await asyncio.to_thread(wait_for_copies, number, test_start, 2, 3.0)
+        assert len(copies) == 1
+    finally:
+        await asyncio.to_thread(private_cups.enable)
+        remove_copies(number, test_start)
