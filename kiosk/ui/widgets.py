@@ -3,7 +3,7 @@ French accents, and the bar every screen shows at the top (language, larger text
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.message import Message
@@ -24,6 +24,15 @@ class KeyPressed(Message):
         self.key = key
 
 
+class KeyButton(Button):
+    """A key: every touch counts, even a quick second touch on the same key (a plain
+    Button ignores touches during its 0.2 s press animation: "99" would become "9")."""
+
+    async def _on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.press()
+
+
 class Keypad(Widget):
     """0-9 with "erase one" and "erase all", in the telephone layout."""
 
@@ -32,10 +41,10 @@ class Keypad(Widget):
     def compose(self) -> ComposeResult:
         with Grid(classes="keypad-grid"):
             for digit in "123456789":
-                yield Button(digit, name=digit, id=f"key-{digit}", classes="key")
-            yield Button(_("Clear"), name=CLEAR, id="key-clear", classes="key")
-            yield Button("0", name="0", id="key-0", classes="key")
-            yield Button("⌫", name=BACKSPACE, id="key-back", classes="key")
+                yield KeyButton(digit, name=digit, id=f"key-{digit}", classes="key")
+            yield KeyButton(_("Clear"), name=CLEAR, id="key-clear", classes="key")
+            yield KeyButton("0", name="0", id="key-0", classes="key")
+            yield KeyButton("⌫", name=BACKSPACE, id="key-back", classes="key")
 
     @on(Button.Pressed, ".key")
     def _key(self, event: Button.Pressed) -> None:
@@ -60,12 +69,12 @@ class AzertyKeyboard(Widget):
         for row in AZERTY_ROWS:
             with Horizontal(classes="keyboard-row"):
                 for char in row:
-                    yield Button(char, name=char, id=f"kb-{index}", classes="kbkey")
+                    yield KeyButton(char, name=char, id=f"kb-{index}", classes="kbkey")
                     index += 1
         with Horizontal(classes="keyboard-row"):
-            yield Button(_("Space"), name=" ", id="kb-space", classes="kbkey wide")
-            yield Button("⌫", name=BACKSPACE, id="kb-back", classes="kbkey")
-            yield Button(_("Clear"), name=CLEAR, id="kb-clear", classes="kbkey wide")
+            yield KeyButton(_("Space"), name=" ", id="kb-space", classes="kbkey wide")
+            yield KeyButton("⌫", name=BACKSPACE, id="kb-back", classes="kbkey")
+            yield KeyButton(_("Clear"), name=CLEAR, id="kb-clear", classes="kbkey wide")
 
     @on(Button.Pressed, ".kbkey")
     def _key(self, event: Button.Pressed) -> None:

@@ -53,6 +53,22 @@ class RunningCabin:
         }
         self.ctx.appointments.add(AppointmentIn.model_validate(data))
 
+    async def checked_in(self) -> None:
+        """A patient checked in through the API (for tests about later screens)."""
+        self.add_appointment()
+        for path, body in (
+            ("/api/ui/checkin/start", {}),
+            ("/api/ui/checkin/code", {"code": "123456"}),
+            (
+                "/api/ui/checkin/identity",
+                {"family_name": "Dupont", "given_name": "Hélène", "birth_date": "1948-03-02"},
+            ),
+            ("/api/ui/checkin/consent", {"teleconsultation": True, "data_processing": True}),
+            ("/api/ui/checkin/questionnaire", {"reason": "pain"}),
+        ):
+            status, answer = await self.post(path, body)
+            assert status == 200, answer
+
     def disinfect(self) -> None:
         store = self.ctx.lifecycle.store
         session = store.undisinfected_session()
@@ -92,7 +108,12 @@ async def start_cabin(tmp_path: Path) -> AsyncIterator[StartCabin]:
     daemons: list[Daemon] = []
 
     async def start(
-        *, always_open: bool = True, weekly: str = "", walk_in: bool = False, extra_site: str = ""
+        *,
+        always_open: bool = True,
+        weekly: str = "",
+        walk_in: bool = False,
+        extra_site: str = "",
+        extra: str = "",
     ) -> RunningCabin:
         text = BASE_TOML.format(
             always_open=str(always_open).lower(),
@@ -104,7 +125,7 @@ async def start_cabin(tmp_path: Path) -> AsyncIterator[StartCabin]:
         site += 'booking_hint = "Prenez rendez-vous au 01 23 45 67 89"\n' + extra_site
         text = text.replace("[hours]", site + "\n[hours]", 1)
         path = tmp_path / "cabin.toml"
-        path.write_text(text, encoding="utf-8")
+        path.write_text(text + extra, encoding="utf-8")
         daemon = Daemon(load_settings(path))
         ctx = await daemon.start()
         daemons.append(daemon)

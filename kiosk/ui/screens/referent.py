@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from kiosk.ui.client import ApiError
-from kiosk.ui.i18n import N_, _, language
+from kiosk.ui.i18n import N_, _, catalogue, language
 from kiosk.ui.screens.pin import PinScreen, StaffScreen
 
 # Reasons a step cannot be done (message ids), sent as the anomaly's reason key.
@@ -53,9 +53,9 @@ class ChecklistScreen(StaffScreen):
 
     def body(self) -> ComposeResult:
         steps = self.checklist.get("steps") or []
-        referent = self.checklist.get("referent")
-        if referent:
-            yield Static(_("Referent: {name}").format(name=referent), classes="label")
+        referent = self.checklist.get("referent") or {}
+        if isinstance(referent, dict) and referent.get("name"):
+            yield Static(_("Referent: {name}").format(name=referent["name"]), classes="label")
         if self.choosing_anomaly is not None:
             yield Static(_("What is the problem?"), classes="prompt big")
             with Horizontal(classes="choices"):
@@ -153,7 +153,10 @@ class ChecklistScreen(StaffScreen):
     @on(Button.Pressed, ".anomaly")
     async def anomaly(self, event: Button.Pressed) -> None:
         step, self.choosing_anomaly = self.choosing_anomaly, None
-        await self._post(f"/api/hygiene/steps/{step}/anomaly", {"reason": event.button.name})
+        # The log is read by French inspectors: the reason goes in French.
+        label = ANOMALIES.get(event.button.name or "") or ANOMALIES["other"]
+        reason = catalogue("fr").gettext(label)
+        await self._post(f"/api/hygiene/steps/{step}/anomaly", {"reason": reason})
 
     @on(Button.Pressed, "#anomaly-back")
     async def anomaly_back(self) -> None:
@@ -178,5 +181,6 @@ class ChecklistScreen(StaffScreen):
             super().on_refused(error)
 
     def refresh_cabin(self) -> None:
-        if self.kiosk.cabin.get("state") in ("idle", "closed"):
+        # Finished (idle, closed) or an anomaly put the cabin out of service.
+        if self.kiosk.cabin.get("state") != "cleaning":
             self.run_worker(self.kiosk.welcome())
