@@ -9,7 +9,7 @@ only when the window is smaller than the picture. The patient's self-view sits s
 the bottom-right corner. Before the doctor's first frame: a dark screen with a short
 French message. SDL picks the display: Wayland under the kiosk compositor (the window's
 app id is `kiosk-video`, which the compositor's layout places beside the touchscreen UI),
-`offscreen` when headless (tests, headless demo).
+`dummy` (a memory surface) when headless (tests, headless demo).
 """
 
 from __future__ import annotations
@@ -46,6 +46,36 @@ def fit(src: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
         return w, h
     scale = min(bw / w, bh / h)
     return max(2, int(w * scale) // 2 * 2), max(2, int(h * scale) // 2 * 2)
+
+
+def self_view_size(frame: VideoFrame, screen: tuple[int, int]) -> tuple[int, int]:
+    """Small in the corner, aspect kept."""
+    box = (max(2, int(screen[0] * SELF_VIEW_FRACTION)), max(2, int(screen[1] * SELF_VIEW_FRACTION)))
+    scale = min(box[0] / frame.width, box[1] / frame.height)
+    return max(2, int(frame.width * scale) // 2 * 2), max(2, int(frame.height * scale) // 2 * 2)
+
+
+class _FrameSurface:
+    """A decoded frame converted once to a pygame surface (scaled in libswscale, straight
+    to the display's 32-bit BGRX layout, so blitting is a plain copy)."""
+
+    def __init__(self, pygame: Any) -> None:
+        self._pygame = pygame
+        self.frame: VideoFrame | None = None
+        self.surface: Any = None
+        self._pixels: npt.NDArray[Any] | None = None  # the surface's buffer: keep it alive
+        self._box = (0, 0)
+
+    def update(self, frame: VideoFrame, size: tuple[int, int]) -> bool:
+        """Convert `frame` to fit in `size` if it is new or the size changed; True if so."""
+        if frame is self.frame and size == self._box:
+            return False
+        w, h = fit((frame.width, frame.height), size)
+        self._box = size
+        self._pixels = frame.to_ndarray(format="bgra", width=w, height=h)
+        self.surface = self._pygame.image.frombuffer(self._pixels, (w, h), "BGRA")
+        self.frame = frame
+        return True
 
 
 class VideoWindow(threading.Thread):
@@ -98,7 +128,9 @@ class VideoWindow(threading.Thread):
         # daemon's own handlers must keep them, or systemd could not stop it.
         os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"
         if self.headless:
-            os.environ["SDL_VIDEODRIVER"] = "offscreen"
+            # "dummy": a plain memory surface, nothing presented (SDL's "offscreen" driver
+            # spends ~5 ms per 720p flip presenting to nobody).
+            os.environ["SDL_VIDEODRIVER"] = "dummy"
         else:
             use_session_runtime_dir()
         os.environ.setdefault("SDL_VIDEO_WAYLAND_WMCLASS", APP_ID)
@@ -125,8 +157,8 @@ class VideoWindow(threading.Thread):
 
     def _loop(self, pygame: Any, screen: Any) -> None:
         font = pygame.font.Font(None, max(24, self.size[1] // 18))
-        shown_remote: VideoFrame | None = None
-        shown_self: VideoFrame | None = None
+        remote_cache = _FrameSurface(pygame)
+        self_cache = _FrameSurface(pygame)
         dirty = True
         while not self._stopping.is_set():
             self._wake.wait(IDLE_WAKE_S)
@@ -138,57 +170,43 @@ class VideoWindow(threading.Thread):
             with self._lock:
                 remote, own = self._remote, self._self_view
                 captures, self._captures = self._captures, []
-            if (
-                self.headless
-                and remote is not None
-                and screen.get_size()
-                != (
-                    remote.width,
-                    remote.height,
-                )
-            ):
-                # Offscreen there is no compositor: the surface takes the picture's size.
-                screen = pygame.display.set_mode((remote.width, remote.height))
-                dirty = True
-            if remote is not shown_remote or own is not shown_self or dirty:
-                self._draw(pygame, screen, font, remote, own)
+            if self.headless and remote is not None:
+                size = (remote.width, remote.height)
+                if screen.get_size() != size:
+                    # Headless there is no compositor: the surface takes the picture's size.
+                    screen = pygame.display.set_mode(size)
+                    dirty = True
+            sw, sh = screen.get_size()
+            new_remote = remote is not None and remote_cache.update(remote, (sw, sh))
+            new_self = own is not None and self_cache.update(own, self_view_size(own, (sw, sh)))
+            if new_remote or new_self or dirty:
+                self._draw(pygame, screen, font, remote_cache, self_cache)
                 pygame.display.flip()
-                if remote is not None and remote is not shown_remote:
+                if new_remote:
                     self.frames_rendered += 1
-                shown_remote, shown_self, dirty = remote, own, False
+                dirty = False
             if captures:
                 pixels = np.ascontiguousarray(pygame.surfarray.array3d(screen).swapaxes(0, 1))
                 for future in captures:
                     future.set_result(pixels)
 
+    @staticmethod
     def _draw(
-        self,
-        pygame: Any,
-        screen: Any,
-        font: Any,
-        remote: VideoFrame | None,
-        own: VideoFrame | None,
+        pygame: Any, screen: Any, font: Any, remote: _FrameSurface, own: _FrameSurface
     ) -> None:
         sw, sh = screen.get_size()
         screen.fill(BACKGROUND)
-        if remote is None:
+        if remote.surface is None:
             text = font.render(WAITING_TEXT, True, (230, 230, 230))
             screen.blit(text, text.get_rect(center=(sw // 2, sh // 2)))
         else:
-            w, h = fit((remote.width, remote.height), (sw, sh))
-            screen.blit(self._surface(pygame, remote, w, h), ((sw - w) // 2, (sh - h) // 2))
-        if own is not None:
-            box = (max(2, int(sw * SELF_VIEW_FRACTION)), max(2, int(sh * SELF_VIEW_FRACTION)))
-            scale = min(box[0] / own.width, box[1] / own.height)  # always small, aspect kept
-            w, h = max(2, int(own.width * scale) // 2 * 2), max(2, int(own.height * scale) // 2 * 2)
+            w, h = remote.surface.get_size()
+            screen.blit(remote.surface, ((sw - w) // 2, (sh - h) // 2))
+        if own.surface is not None:
+            w, h = own.surface.get_size()
             x, y = sw - w - MARGIN_PX, sh - h - MARGIN_PX
             pygame.draw.rect(screen, (240, 240, 240), (x - 2, y - 2, w + 4, h + 4))
-            screen.blit(self._surface(pygame, own, w, h), (x, y))
-
-    @staticmethod
-    def _surface(pygame: Any, frame: VideoFrame, w: int, h: int) -> Any:
-        rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
-        return pygame.image.frombuffer(np.ascontiguousarray(rgb), (w, h), "RGB")
+            screen.blit(own.surface, (x, y))
 
     def _fail_captures(self) -> None:
         with self._lock:

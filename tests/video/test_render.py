@@ -1,5 +1,5 @@
 """The doctor on the patient's screen: a real aiortc call on loopback into RemoteMediaSink,
-rendered by pygame-ce offscreen; every remote track drained."""
+rendered by pygame-ce headless (SDL dummy driver); every remote track drained."""
 
 from __future__ import annotations
 
