@@ -281,6 +281,14 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         peer = consultation.peer
         await wait_for(lambda: peer.frames.video > 10, STEP_S)
 
+        # The signaling socket drops alone: the page reconnects it and rejoins.
+        generation = consultation.generation
+        await page.evaluate("() => call.ws.close()")
+        await wait_call_state(seen, "reconnecting")
+        await wait_call_state(seen, "connected")
+        assert consultation.generation > generation
+        assert await page.evaluate("() => window.samePage") == "yes"
+
         # A page reload rejoins the same consultation (and shows what was measured).
         generation = consultation.generation
         await page.reload()

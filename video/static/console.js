@@ -17,7 +17,11 @@ function connectSignaling() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/doctor/ws`);
   call.ws = ws;
-  ws.onopen = () => { $("link-state").textContent = "en ligne"; $("link-state").className = "ok"; };
+  ws.onopen = () => {
+    $("link-state").textContent = "en ligne"; $("link-state").className = "ok";
+    // The socket came back during a call: the cabin closed its side, join again.
+    if (call.joined) sendSignal({ type: "join" });
+  };
   ws.onmessage = (event) => onMessage(JSON.parse(event.data));
   ws.onclose = () => {
     $("link-state").textContent = "hors ligne"; $("link-state").className = "warn";
