@@ -226,3 +226,15 @@ def gave_up(kind: DocumentKind, attempts: int) -> Messages:
         ),
         technician=f"Abandon après {attempts} essais : vérifier l'imprimante puis réimprimer.",
     )
+
+
+def held_for_next_free_booth(kind: DocumentKind) -> Messages:
+    """A previous consultation's document while another patient is in the booth."""
+    return Messages(
+        patient="",
+        doctor="",
+        technician=(
+            f"Impression de {_noun(kind)} d'une consultation précédente en attente : "
+            "elle se fera quand la cabine sera libre."
+        ),
+    )

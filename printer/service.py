@@ -66,7 +66,9 @@ class PrinterService(Component):
 
     async def start(self) -> None:
         self.store = await asyncio.to_thread(DocumentStore, self.ctx.settings.storage.database)
-        self.worker = PrintWorker(self.settings, self.client, self.store, self._publish)
+        self.worker = PrintWorker(
+            self.settings, self.client, self.store, self._publish, self._may_print
+        )
         self._pending = await asyncio.to_thread(self.store.count_pending)
         if self._pending:
             log.info("printer: %d document(s) to print after restart", self._pending)
@@ -98,6 +100,8 @@ class PrinterService(Component):
                     worker.printer = status
                     if status.ready and not was_ready:
                         worker.kick.set()
+                if worker.held and self.ctx.lifecycle.session_id is None:
+                    worker.kick.set()  # the booth is free: print the held document now
                 if loop.time() - last_purge > PURGE_INTERVAL_S:
                     last_purge = loop.time()
                     await self._purge()
@@ -130,6 +134,12 @@ class PrinterService(Component):
         if self.worker is None:
             raise RuntimeError("the printer component is not started")
         return self.worker
+
+    def _may_print(self, doc: Mapping[str, Any]) -> bool:
+        """A document prints while its own patient is in the booth, or when nobody is:
+        never into the hands of the next patient (invariant 3)."""
+        owner, current = doc["session_id"], self.ctx.lifecycle.session_id
+        return owner is None or current is None or owner == current
 
     # -- what other components call -----------------------------------------------------
 
@@ -265,6 +275,11 @@ class PrinterService(Component):
             return denied
         doc_id = request.match_info["document_id"]
         try:
+            doc = await asyncio.to_thread(self._store().get, doc_id)
+            if not self._may_print(doc):
+                return web.json_response(
+                    {"error": "ce document appartient à une autre consultation"}, status=403
+                )
             await self.reprint(doc_id)
         except DocumentNotFound:
             return web.json_response({"error": "no such document"}, status=404)
@@ -273,8 +288,9 @@ class PrinterService(Component):
     async def _documents_route(self, request: web.Request) -> web.Response:
         if (denied := ui_auth.check(request, self.ctx.ui_token)) is not None:
             return denied
-        session = request.query.get("session_id")
-        docs = await asyncio.to_thread(self.documents, session)
+        # The screen sees the current consultation's documents only (invariant 3).
+        session = self.ctx.lifecycle.session_id
+        docs = await asyncio.to_thread(self.documents, session) if session is not None else []
         return web.json_response(docs)
 
 

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["completed", "blocked", "job_failed"]
 Publish = Callable[[str, DocumentKind, DocState, Messages], None]
+MayPrint = Callable[[dict[str, Any]], bool]
 
 
 def render_document(kind: DocumentKind, payload: dict[str, Any], paper: Any) -> bytes:
@@ -47,11 +48,15 @@ class PrintWorker:
         client: CupsClient,
         store: DocumentStore,
         publish: Publish,
+        may_print: MayPrint = lambda _doc: True,
     ) -> None:
         self.settings = settings
         self.client = client
         self.store = store
         self.publish = publish
+        # False while another patient is in the booth: their document is not theirs to take.
+        self.may_print = may_print
+        self.held = False
         self.wake = asyncio.Event()  # new or requeued document
         self.kick = asyncio.Event()  # the printer may be back: retry now
         self.printer = PrinterStatus("idle")
@@ -135,22 +140,51 @@ class PrintWorker:
             self.publish(doc["id"], doc["kind"], "retrying", msgs)
             log.warning("document %s waits: %s", doc["id"], msgs.technician)
 
+    async def _hold(self, doc: dict[str, Any]) -> None:
+        """Keep a previous consultation's document until the booth is free. Not announced:
+        the patient in the booth must not see another patient's printing."""
+        msgs = messages.held_for_next_free_booth(doc["kind"])
+        if not self.held or doc["state"] != "retrying":
+            await self._set(doc["id"], "retrying", error=msgs.technician)
+            doc["state"] = "retrying"
+            log.info("document %s waits for the booth to be free", doc["id"])
+        self.held = True
+        self.blocked_messages = msgs
+
     async def _attempt(self, doc: dict[str, Any]) -> Outcome:
-        doc_id, kind = doc["id"], doc["kind"]
-        job_id: int | None = doc["cups_job_id"]
-        if job_id is not None:
-            info = await self.client.job(job_id)
-            if info is not None and info.state == JOB_COMPLETED:
-                return await self._completed(doc, job_id)
-            if info is not None and info.documents > 0 and not info.final:
-                return await self._wait(doc, job_id)
-            if info is not None and not info.final:
-                # Created but its document never arrived (crash while sending).
-                await self.client.cancel(job_id)
-            log.info("document %s: CUPS job %s did not print, sending again", doc_id, job_id)
-            await self._set(doc_id, doc["state"], cups_job_id=None)
-            if info is not None and info.state in (JOB_CANCELED, JOB_ABORTED):
-                return "job_failed"
+        if doc["cups_job_id"] is not None:
+            resumed = await self._resume_recorded_job(doc, int(doc["cups_job_id"]))
+            if resumed is not None:
+                return resumed
+        if not self.may_print(doc):
+            await self._hold(doc)
+            return "blocked"
+        self.held = False
+        if not await self._printer_ready(doc):
+            return "blocked"
+        return await self._send(doc)
+
+    async def _resume_recorded_job(self, doc: dict[str, Any], job_id: int) -> Outcome | None:
+        """A job id was committed earlier (maybe before a crash): never send blindly again.
+        None when the document must be sent afresh."""
+        info = await self.client.job(job_id)
+        if info is not None and info.state == JOB_COMPLETED:
+            return await self._completed(doc, job_id)
+        if info is not None and info.documents > 0 and not info.final:
+            return await self._wait(doc, job_id)
+        if info is not None and not info.final:
+            # Created but its document never arrived (crash while sending).
+            await self.client.cancel(job_id)
+        log.info("document %s: CUPS job %s did not print, sending again", doc["id"], job_id)
+        await self._set(doc["id"], doc["state"], cups_job_id=None)
+        doc["cups_job_id"] = None
+        if info is not None and info.state in (JOB_CANCELED, JOB_ABORTED):
+            return "job_failed"
+        return None
+
+    async def _printer_ready(self, doc: dict[str, Any]) -> bool:
+        """True when a job sent now should print; otherwise says why (retrying)."""
+        kind = doc["kind"]
         status = await self.client.printer_status()
         self.printer = status
         if status.state == "unreachable":
@@ -159,12 +193,15 @@ class PrintWorker:
             raise QueueMissing(self.client.queue)
         if not status.accepting:
             await self._retrying(doc, messages.not_accepting(self.client.queue, kind))
-            return "blocked"
+            return False
         if not status.ready:
-            await self._retrying(
-                doc, messages.printer_blocked(status.reasons, self.client.queue, kind)
-            )
-            return "blocked"
+            msgs = messages.printer_blocked(status.reasons, self.client.queue, kind)
+            await self._retrying(doc, msgs)
+            return False
+        return True
+
+    async def _send(self, doc: dict[str, Any]) -> Outcome:
+        doc_id, kind = doc["id"], doc["kind"]
         pdf = await asyncio.to_thread(render_document, kind, doc["payload"], self.settings.paper)
         if hashlib.sha256(pdf).hexdigest() != doc["pdf_sha256"]:
             log.warning("document %s renders differently than when stored", doc_id)
