@@ -147,3 +147,24 @@ async def test_events_stream_and_chat(start_cabin: StartCabin) -> None:
         await cabin.daemon.stop()
         assert time.monotonic() - started < 3.0
     cabin.daemon._runner = None
+
+
+async def test_measurements_stream_as_json(start_cabin: StartCabin) -> None:
+    from decimal import Decimal
+
+    from devices.measurement import Measurement, Observation
+    from kiosk.events import MeasurementTaken
+
+    cabin = await start_cabin()
+    async with (
+        aiohttp.ClientSession(headers=cabin.headers) as http,
+        http.ws_connect(cabin.url + "/api/ui/events") as ws,
+    ):
+        assert (await ws.receive_json(timeout=5))["type"] == "Hello"
+        temp = Observation("8310-5", "Body temperature", Decimal("37.8"), "Cel")
+        cabin.ctx.bus.publish(
+            MeasurementTaken(instrument="thermo", measurement=Measurement("temperature", (temp,)))
+        )
+        event = await ws.receive_json(timeout=5)
+        assert event["type"] == "MeasurementTaken"
+        assert event["measurement"]["observations"][0]["value"] == 37.8

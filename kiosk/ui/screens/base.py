@@ -43,6 +43,8 @@ def error_text(error: ApiError) -> str:
 
 
 class KioskScreen(Screen[None]):
+    # Touch only: no keyboard focus ring on the first button.
+    AUTO_FOCUS = None
     # Message id of the title shown in the top bar.
     TITLE_TEXT: ClassVar[str] = ""
     # Inactivity on this screen sends the patient back to the welcome screen.
