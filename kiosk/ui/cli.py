@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from kiosk.settings import load_settings
+from kiosk.ui_auth import FILENAME
 
 DEFAULT_CONFIG = Path("/etc/kiosk/cabin.toml")
+# At boot the screen may come up before the daemon serves; systemd restarts it after.
+DAEMON_WAIT_S = 60.0
 
 
 def register(sub: Any) -> None:
@@ -32,9 +37,27 @@ def cmd_ui(args: argparse.Namespace) -> int:
         storage["state_dir"] = args.state_dir
         overrides["storage"] = storage
     settings = load_settings(args.config, **overrides) if overrides else base
-    url = args.url
+    url = args.url or wait_for_daemon(settings.storage.state_dir / "runtime.json")
     if url is None:
-        runtime = settings.storage.state_dir / "runtime.json"
-        url = json.loads(runtime.read_text())["url"]
+        print("kiosk ui: the cabin daemon is not running (no runtime.json)", file=sys.stderr)
+        return 1
+    if not (settings.storage.state_dir / FILENAME).is_file():
+        print(f"kiosk ui: no {FILENAME} in {settings.storage.state_dir}", file=sys.stderr)
+        return 1
     asyncio.run(run_ui(url, settings, voice=args.voice))
     return 0
+
+
+def wait_for_daemon(runtime: Path, within_s: float = DAEMON_WAIT_S) -> str | None:
+    """The daemon's URL once it serves (it writes runtime.json then), or None."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            url = json.loads(runtime.read_text())["url"]
+            if isinstance(url, str):
+                return url
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.5)

@@ -1,0 +1,30 @@
+"""`kiosk ui` refuses clearly when the daemon is not there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.ui.cli import wait_for_daemon
+from tests.kiosk.conftest import WriteConfig
+
+
+def test_ui_without_a_daemon_token(
+    write_config: WriteConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config()
+    code = main(["ui", "--config", str(config), "--url", "http://127.0.0.1:9"])
+    assert code == 1
+    assert "ui-token" in capsys.readouterr().err
+
+
+def test_wait_for_daemon(tmp_path: Path) -> None:
+    runtime = tmp_path / "runtime.json"
+    assert wait_for_daemon(runtime, within_s=0) is None
+    runtime.write_text("{not json")
+    assert wait_for_daemon(runtime, within_s=0) is None
+    runtime.write_text(json.dumps({"url": "http://127.0.0.1:8740", "pid": 1}))
+    assert wait_for_daemon(runtime, within_s=0) == "http://127.0.0.1:8740"
