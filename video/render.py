@@ -60,8 +60,10 @@ class RemoteMediaSink:
         self.self_view_frames = 0
         self.audio_frames_drained = 0
         self.stopped = False
+        # Headless with no size given: the surface takes the size of the doctor's picture.
         size = window_size or (settings.camera.width, settings.camera.height)
-        self.window = VideoWindow(size, headless=headless)
+        follow = headless and window_size is None
+        self.window = VideoWindow(size, headless=headless, follow_frame_size=follow)
         self.window.start()
 
     @property

@@ -82,10 +82,13 @@ class VideoWindow(threading.Thread):
     """Draws the newest remote frame and self-view frame; `frames_rendered` counts the
     remote frames that reached the display surface."""
 
-    def __init__(self, size: tuple[int, int], *, headless: bool) -> None:
+    def __init__(
+        self, size: tuple[int, int], *, headless: bool, follow_frame_size: bool = False
+    ) -> None:
         super().__init__(name="kiosk-video-window", daemon=True)
         self.size = size
         self.headless = headless
+        self.follow_frame_size = follow_frame_size
         self.frames_rendered = 0
         self.failed: str | None = None  # why no window could be opened
         self._lock = threading.Lock()
@@ -170,7 +173,7 @@ class VideoWindow(threading.Thread):
             with self._lock:
                 remote, own = self._remote, self._self_view
                 captures, self._captures = self._captures, []
-            if self.headless and remote is not None:
+            if self.follow_frame_size and remote is not None:
                 size = (remote.width, remote.height)
                 if screen.get_size() != size:
                     # Headless there is no compositor: the surface takes the picture's size.

@@ -60,7 +60,8 @@ async def sink() -> AsyncIterator[RemoteMediaSink]:
 
 
 @pytest.mark.usefixtures("loopback_only")
-async def test_doctor_video_reaches_the_screen(sink: RemoteMediaSink, tmp_path: Path) -> None:
+async def test_doctor_video_reaches_the_screen() -> None:
+    sink = RemoteMediaSink(CallSettings(), headless=True)
     video = SolidColorTrack(320, 240, 30, DOCTOR_RGB)
     audio = BeepTrack()
     doctor, cabin = await connect([video, audio], sink.add_track)
@@ -71,7 +72,8 @@ async def test_doctor_video_reaches_the_screen(sink: RemoteMediaSink, tmp_path: 
     finally:
         await doctor.close()
         await cabin.close()
-    # Offscreen, the surface takes the doctor's real pixel size: no cells, no scaling.
+        await sink.stop()
+    # Headless, the surface takes the doctor's real pixel size: no cells, no scaling.
     assert pixels.shape == (240, 320, 3)
     centre = pixels[100:140, 140:180].reshape(-1, 3).astype(int)
     assert np.abs(centre - DOCTOR_RGB).max() <= COLOR_TOLERANCE
@@ -142,3 +144,19 @@ async def test_window_leaves_the_daemons_signals_alone() -> None:
         await sink.stop()
     term_bit = 1 << (15 - 1)
     assert after & term_bit == before & term_bit
+
+
+@pytest.mark.usefixtures("loopback_only")
+async def test_smaller_picture_is_shown_at_real_size_centred(sink: RemoteMediaSink) -> None:
+    doctor, cabin = await connect([SolidColorTrack(320, 240, 30, DOCTOR_RGB)], sink.add_track)
+    try:
+        await poll(lambda: sink.frames_rendered >= 3, "frames")
+        pixels = await sink.capture()
+    finally:
+        await doctor.close()
+        await cabin.close()
+    assert pixels.shape == (480, 640, 3)  # the window keeps its size
+    inside = pixels[130:350, 170:470].reshape(-1, 3).astype(int)
+    assert np.abs(inside - DOCTOR_RGB).max() <= COLOR_TOLERANCE
+    outside = pixels[:110, :].reshape(-1, 3).astype(int)  # above the 240-row picture
+    assert np.abs(outside - DOCTOR_RGB).min(axis=0).max() > 60

@@ -1,0 +1,400 @@
+"""The call's media stack: our aiortc cabin against Chromium playing the cabin (baseline).
+
+For each call size (640x480@30, 1280x720@30) and each cabin (aiortc, Chromium):
+- join → first frame: from the doctor's "join" (the doctor's page asks for its camera and
+  makes the offer) to the first decoded video frame, on the doctor's side and on the
+  cabin's side;
+- cabin CPU: CPU time (user + system) of the cabin's processes during CALL_S seconds of
+  call, as % of one core; for Chromium, the whole process tree of the cabin's browser.
+
+The doctor is always headless Debian Chromium with its fake camera (design.md flags). The
+aiortc cabin is this script in a subprocess (`--cabin-worker`): synthetic camera and
+microphone at the call size (video/media.py), the doctor's video rendered offscreen with
+the self-view (video/render.py), as on a cabin. Signaling is minimal (one offer, one
+answer, non-trickle ICE) and the same for both cabins: this measures the media stack, not
+the console.
+
+Run: .venv/bin/python bench/bench_call.py [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, web
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+PAGE = Path(__file__).with_name("bench_call_page.html")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--use-fake-device-for-media-stream=fps=30",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+SIZES = [(640, 480), (1280, 720)]
+FPS = 30
+FIRST_FRAME_BOUND_S = 30.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ---- CPU time of a process tree, from /proc ----
+def _stat(pid: int) -> tuple[int, float] | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK  # ppid, utime+stime
+
+
+def tree_cpu_s(root: int) -> float:
+    stats = {int(p): s for p in os.listdir("/proc") if p.isdigit() and (s := _stat(int(p)))}
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            total += stats[pid][1]
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def chromium_browser_pids() -> set[int]:
+    pids = set()
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"chromium") and not any(a.startswith(b"--type=") for a in cmd):
+            pids.add(int(p))
+    return pids
+
+
+# ---- the aiortc cabin (subprocess) ----
+async def cabin_worker(port: int, width: int, height: int) -> None:  # noqa: PLR0915
+    import aioice.ice
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from aiortc.mediastreams import MediaStreamTrack
+
+    from video.config import CallSettings
+    from video.media import cabin_tracks
+    from video.render import RemoteMediaSink
+
+    original = aioice.ice.get_host_addresses
+
+    def with_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return ["127.0.0.1", *original(use_ipv4=use_ipv4, use_ipv6=use_ipv6)]
+
+    aioice.ice.get_host_addresses = with_loopback
+    settings = CallSettings.model_validate(
+        {"camera": {"width": width, "height": height, "fps": FPS}}
+    )
+    state: dict[str, Any] = {"first_frame_at": None}
+    pcs: list[RTCPeerConnection] = []
+    sinks: list[RemoteMediaSink] = []
+    medias: list[Any] = []
+
+    async def offer(request: web.Request) -> web.Response:
+        body = await request.json()
+        media = cabin_tracks(settings, synthetic=True)
+        sink = RemoteMediaSink(settings, headless=True, window_size=(width, height))
+        sink.set_self_view(media.self_view())
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        medias.append(media)
+        sinks.append(sink)
+        pcs.append(pc)
+        pc.addTrack(media.camera)
+        pc.addTrack(media.audio)
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            sink.add_track(track)
+
+        await pc.setRemoteDescription(RTCSessionDescription(body["sdp"], body["type"]))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return web.json_response({"sdp": pc.localDescription.sdp, "type": "answer"})
+
+    async def stats(request: web.Request) -> web.Response:
+        sink = sinks[-1] if sinks else None
+        if sink is not None and sink.frames_received and state["first_frame_at"] is None:
+            state["first_frame_at"] = time.time() * 1000
+        return web.json_response(
+            {
+                "first_frame_at": state["first_frame_at"],
+                "frames": sink.frames_received if sink else 0,
+                "rendered": sink.frames_rendered if sink else 0,
+            }
+        )
+
+    async def watch_first_frame() -> None:
+        # Stamp the first decoded frame as it arrives, not when the bench next asks.
+        while state["first_frame_at"] is None:
+            if sinks and sinks[-1].frames_received:
+                state["first_frame_at"] = time.time() * 1000
+            await asyncio.sleep(0.002)
+
+    app = web.Application()
+    app.router.add_post("/offer", offer)
+    app.router.add_get("/stats", stats)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    print("ready", flush=True)
+    watcher = asyncio.create_task(watch_first_frame())
+    try:
+        await asyncio.Event().wait()
+    finally:
+        watcher.cancel()
+        for pc in pcs:
+            await pc.close()
+        for sink in sinks:
+            await sink.stop()
+        for media in medias:
+            await media.aclose()
+        await runner.cleanup()
+
+
+# ---- the bench ----
+@dataclass
+class Result:
+    cabin: str
+    size: tuple[int, int]
+    doctor_first_ms: float
+    cabin_first_ms: float
+    cabin_cpu_pct: float
+    doctor_fps: float
+    doctor_got: tuple[int, int]
+    cabin_fps: float
+    doctor_kbps: float
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_for(page: Any, expr: str) -> Any:
+    deadline = time.monotonic() + FIRST_FRAME_BOUND_S
+    while time.monotonic() < deadline:
+        value = await page.evaluate(expr)
+        if value:
+            return value
+        await asyncio.sleep(0.005)
+    raise TimeoutError(expr)
+
+
+async def run_aiortc(doctor: Any, size: tuple[int, int], seconds: float) -> Result:
+    w, h = size
+    port = free_port()
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--cabin-worker",
+        str(port),
+        str(w),
+        str(h),
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert worker.stdout is not None
+    await asyncio.wait_for(worker.stdout.readline(), 30)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with ClientSession() as http:
+            join = time.time() * 1000
+            await doctor.evaluate(f"start({w}, {h}, {FPS})")
+            offer = await doctor.evaluate("makeOffer()")
+            async with http.post(f"{base}/offer", json=offer) as resp:
+                answer = await resp.json()
+            await doctor.evaluate(f"acceptAnswer({json.dumps(answer)})")
+            doctor_first = await wait_for(doctor, "window.firstFrameAt")
+            deadline = time.monotonic() + FIRST_FRAME_BOUND_S
+            cabin_first = None
+            while cabin_first is None and time.monotonic() < deadline:
+                async with http.get(f"{base}/stats") as resp:
+                    cabin_first = (await resp.json())["first_frame_at"]
+                await asyncio.sleep(0.01)
+            assert cabin_first is not None, "the aiortc cabin never decoded a frame"
+            cpu0, d0 = tree_cpu_s(worker.pid), await doctor.evaluate("inbound()")
+            async with http.get(f"{base}/stats") as resp:
+                c0 = (await resp.json())["frames"]
+            t0 = time.monotonic()
+            await asyncio.sleep(seconds)
+            cpu1, d1 = tree_cpu_s(worker.pid), await doctor.evaluate("inbound()")
+            elapsed = time.monotonic() - t0
+            async with http.get(f"{base}/stats") as resp:
+                c1 = (await resp.json())["frames"]
+    finally:
+        await doctor.evaluate("hangUp()")
+        worker.terminate()
+        await worker.wait()
+    return Result(
+        "aiortc",
+        size,
+        doctor_first - join,
+        cabin_first - join,
+        100 * (cpu1 - cpu0) / elapsed,
+        (d1["frames"] - d0["frames"]) / elapsed,
+        (d1["width"], d1["height"]),
+        (c1 - c0) / elapsed,
+        8 * (d1["bytes"] - d0["bytes"]) / elapsed / 1000,
+    )
+
+
+async def run_chromium(
+    doctor: Any, cabin: Any, cabin_pid: int, size: tuple[int, int], seconds: float
+) -> Result:
+    w, h = size
+    try:
+        join = time.time() * 1000
+        await doctor.evaluate(f"start({w}, {h}, {FPS})")
+        offer = await doctor.evaluate("makeOffer()")
+        await cabin.evaluate(f"start({w}, {h}, {FPS})")
+        answer = await cabin.evaluate(f"acceptOffer({json.dumps(offer)})")
+        await doctor.evaluate(f"acceptAnswer({json.dumps(answer)})")
+        doctor_first = await wait_for(doctor, "window.firstFrameAt")
+        cabin_first = await wait_for(cabin, "window.firstFrameAt")
+        cpu0, d0, c0 = (
+            tree_cpu_s(cabin_pid),
+            await doctor.evaluate("inbound()"),
+            await cabin.evaluate("inbound()"),
+        )
+        t0 = time.monotonic()
+        await asyncio.sleep(seconds)
+        cpu1, d1, c1 = (
+            tree_cpu_s(cabin_pid),
+            await doctor.evaluate("inbound()"),
+            await cabin.evaluate("inbound()"),
+        )
+        elapsed = time.monotonic() - t0
+    finally:
+        await doctor.evaluate("hangUp()")
+        await cabin.evaluate("hangUp()")
+    return Result(
+        "chromium",
+        size,
+        doctor_first - join,
+        cabin_first - join,
+        100 * (cpu1 - cpu0) / elapsed,
+        (d1["frames"] - d0["frames"]) / elapsed,
+        (d1["width"], d1["height"]),
+        (c1["frames"] - c0["frames"]) / elapsed,
+        8 * (d1["bytes"] - d0["bytes"]) / elapsed / 1000,
+    )
+
+
+async def fresh_page(browser: Any, url: str) -> Any:
+    page = await browser.new_page()
+    await page.goto(url)
+    return page
+
+
+async def bench(seconds: float) -> list[Result]:
+    from playwright.async_api import async_playwright
+
+    app = web.Application()
+    app.router.add_get("/", lambda _r: web.FileResponse(PAGE))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url = f"http://127.0.0.1:{port}/"
+    results = []
+    async with async_playwright() as pw:
+        before = chromium_browser_pids()
+        doctor_browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        between = chromium_browser_pids()
+        cabin_browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        (cabin_pid,) = chromium_browser_pids() - between
+        assert between - before, "doctor browser not found"
+        try:
+            for size in SIZES:
+                for kind in ("aiortc", "chromium"):
+                    doctor = await fresh_page(doctor_browser, url)
+                    if kind == "aiortc":
+                        result = await run_aiortc(doctor, size, seconds)
+                    else:
+                        cabin = await fresh_page(cabin_browser, url)
+                        result = await run_chromium(doctor, cabin, cabin_pid, size, seconds)
+                        await cabin.close()
+                    await doctor.close()
+                    results.append(result)
+                    print_result(result)
+        finally:
+            await doctor_browser.close()
+            await cabin_browser.close()
+            await runner.cleanup()
+    return results
+
+
+def print_result(r: Result) -> None:
+    w, h = r.size
+    print(
+        f"{r.cabin:9} {w}x{h}@{FPS}  join→first frame: doctor {r.doctor_first_ms:6.0f} ms, "
+        f"cabin {r.cabin_first_ms:6.0f} ms | cabin CPU {r.cabin_cpu_pct:5.1f} % of a core | "
+        f"doctor receives {r.doctor_got[0]}x{r.doctor_got[1]} at {r.doctor_fps:4.1f} fps "
+        f"{r.doctor_kbps:5.0f} kbit/s, "
+        f"cabin receives {r.cabin_fps:4.1f} fps",
+        flush=True,
+    )
+
+
+def print_summary(results: list[Result]) -> None:
+    print("\nsummary (aiortc / chromium):")
+    for size in SIZES:
+        a = next(r for r in results if r.size == size and r.cabin == "aiortc")
+        c = next(r for r in results if r.size == size and r.cabin == "chromium")
+        print(
+            f"  {size[0]}x{size[1]}: setup doctor "
+            f"{a.doctor_first_ms:.0f}/{c.doctor_first_ms:.0f} ms"
+            f" ({a.doctor_first_ms / c.doctor_first_ms:.2f}x), cabin "
+            f"{a.cabin_first_ms:.0f}/{c.cabin_first_ms:.0f} ms "
+            f"({a.cabin_first_ms / c.cabin_first_ms:.2f}x); cabin CPU "
+            f"{a.cabin_cpu_pct:.0f}/{c.cabin_cpu_pct:.0f} % "
+            f"({a.cabin_cpu_pct / c.cabin_cpu_pct:.2f}x)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="call length measured")
+    parser.add_argument("--cabin-worker", nargs=3, type=int, metavar=("PORT", "W", "H"))
+    args = parser.parse_args()
+    if args.cabin_worker:
+        port, w, h = args.cabin_worker
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(cabin_worker(port, w, h))
+        return
+    version = subprocess.getoutput("/usr/lib/chromium/chromium --version")
+    print(f"machine: {os.cpu_count()} CPU(s); chromium: {version}")
+    results = asyncio.run(bench(args.seconds))
+    print_summary(results)
+
+
+if __name__ == "__main__":
+    main()
