@@ -9,13 +9,16 @@ import pytest
 
 from kiosk.cli import main
 from kiosk.ui.cli import wait_for_daemon
-from tests.kiosk.conftest import WriteConfig
+from tests.kiosk.conftest import BASE_TOML, TEST_TOKEN_DIGEST
 
 
-def test_ui_without_a_daemon_token(
-    write_config: WriteConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = write_config()
+def test_ui_without_a_daemon_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "cabin.toml"
+    config.write_text(
+        BASE_TOML.format(
+            always_open="true", weekly="", token_digest=TEST_TOKEN_DIGEST, state_dir=tmp_path
+        )
+    )
     code = main(["ui", "--config", str(config), "--url", "http://127.0.0.1:9"])
     assert code == 1
     assert "ui-token" in capsys.readouterr().err
