@@ -160,6 +160,19 @@ def private_cups(tmp_path: Path) -> Iterator[PrivateCups]:
 
 
 @pytest.fixture
+def fake_cups() -> Iterator[PrivateCups]:
+    """A private cupsd with a FAKE queue whose paper, jam or door the test controls."""
+    root = Path(f"/tmp/kiosk-cups-{uuid.uuid4().hex[:8]}")
+    cups = PrivateCups(root, fake_printer=True)
+    try:
+        cups.start()
+        yield cups
+    finally:
+        cups.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
 def test_start() -> float:
     return time.time()
 

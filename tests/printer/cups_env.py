@@ -74,11 +74,34 @@ def remove_copies(number: str, since: float) -> None:
         path.unlink(missing_ok=True)
 
 
-class PrivateCups:
-    """A cupsd of our own, started and stopped by the test (by its pid only)."""
+FAKE_BACKEND = """#!/bin/sh
+# A printer that runs out of paper on demand: the test writes "media-empty" or "ok" to
+# the state file. Reasons reach CUPS the way real backends report them (STATE: lines).
+if [ $# -eq 0 ]; then echo 'direct fakeprinter "Unknown" "Fake printer"'; exit 0; fi
+state=$(cat {root}/fake-state)
+case "$state" in
+    ok) ;;
+    *-report|*-warning) echo "STATE: +$state" >&2 ;;  # prints anyway
+    *)
+        echo "STATE: +$state-error" >&2
+        echo "ERROR: $state" >&2
+        exit 4 ;;  # CUPS_BACKEND_STOP: the queue stops, the job waits
+esac
+echo "STATE: -media-empty-error,media-jam-error,door-open-error" >&2
+cat "${{6:-/dev/stdin}}" > {root}/out/job-$1.ps
+exit 0
+"""
 
-    def __init__(self, root: Path) -> None:
+
+class PrivateCups:
+    """A cupsd of our own, started and stopped by the test (by its pid only).
+
+    With ``fake_printer``, a second queue FAKE prints through a shell backend whose
+    paper the test can take away (set_fake_state("media-empty")) and give back."""
+
+    def __init__(self, root: Path, *, fake_printer: bool = False) -> None:
         self.root = root
+        self.fake_printer = fake_printer
         self.socket = root / "run" / "cups.sock"
         self.proc: subprocess.Popen[bytes] | None = None
         for sub in ("etc", "spool", "cache", "state", "log", "run"):
@@ -92,14 +115,40 @@ class PrivateCups:
             "  SubscriptionPrivateAccess all\n  SubscriptionPrivateValues none\n"
             "  <Limit All>\n    Order deny,allow\n  </Limit>\n</Policy>\n"
         )
-        (root / "etc" / "cups-files.conf").write_text(
+        files_conf = (
             f"ServerRoot {root}/etc\nRequestRoot {root}/spool\nCacheDir {root}/cache\n"
             f"StateDir {root}/state\nTempDir {root}/tmp\nErrorLog {root}/log/error_log\n"
             f"AccessLog {root}/log/access_log\nPageLog {root}/log/page_log\nSystemGroup root\n"
         )
+        if fake_printer:
+            files_conf += f"ServerBin {self._fake_server_bin()}\n"
+        (root / "etc" / "cups-files.conf").write_text(files_conf)
         if CUPS_PDF_CONF.exists():
             shutil.copy(CUPS_PDF_CONF, root / "etc" / "cups-pdf.conf")
         self._queue_created = False
+
+    def _fake_server_bin(self) -> Path:
+        """CUPS's programs (filters, drivers...) plus the fake backend."""
+        system = Path("/usr/lib/cups")
+        lib = self.root / "lib"
+        (lib / "backend").mkdir(parents=True, exist_ok=True)
+        for sub in system.iterdir():
+            if sub.name != "backend":
+                (lib / sub.name).symlink_to(sub)
+        for backend in (system / "backend").iterdir():
+            (lib / "backend" / backend.name).symlink_to(backend.resolve())
+        script = lib / "backend" / "fakeprinter"
+        script.write_text(FAKE_BACKEND.format(root=self.root))
+        script.chmod(0o700)  # root-only: CUPS runs it as root
+        (self.root / "out").mkdir(exist_ok=True)
+        self.set_fake_state("ok")
+        return lib
+
+    def set_fake_state(self, state: str) -> None:
+        (self.root / "fake-state").write_text(state)
+
+    def fake_outputs(self) -> list[Path]:
+        return sorted((self.root / "out").glob("job-*.ps"))
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -146,6 +195,19 @@ class PrivateCups:
             )
             if done.returncode != 0:
                 raise RuntimeError(f"lpadmin failed: {done.stderr}")
+            if self.fake_printer:
+                done = self._run(
+                    "lpadmin",
+                    "-p",
+                    "FAKE",
+                    "-E",
+                    "-v",
+                    "fakeprinter:/",
+                    "-m",
+                    "lsb/usr/cups-pdf/CUPS-PDF_opt.ppd",
+                )
+                if done.returncode != 0:
+                    raise RuntimeError(f"lpadmin FAKE failed: {done.stderr}")
             self._queue_created = True
 
     def stop(self) -> None:
@@ -160,11 +222,11 @@ class PrivateCups:
                 self.proc.wait(timeout=10)
         self.proc = None
 
-    def disable(self) -> None:
-        self._run("cupsdisable", "PDF")
+    def disable(self, queue: str = "PDF") -> None:
+        self._run("cupsdisable", queue)
 
-    def enable(self) -> None:
-        self._run("cupsenable", "PDF")
+    def enable(self, queue: str = "PDF") -> None:
+        self._run("cupsenable", queue)
 
 
 def _tail(path: Path) -> str:
