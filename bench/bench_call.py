@@ -80,6 +80,20 @@ def tree_cpu_s(root: int) -> float:
     return total
 
 
+def thread_cpu_s(pid: int) -> dict[str, float]:
+    """CPU seconds per thread name (threads of one name summed)."""
+    out: dict[str, float] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            comm = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = "main" if tid == str(pid) else f"{comm}-{tid}"
+        out[name] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
 def chromium_browser_pids() -> set[int]:
     pids = set()
     for p in os.listdir("/proc"):
@@ -102,6 +116,7 @@ async def cabin_worker(port: int, width: int, height: int) -> None:  # noqa: PLR
 
     from video.config import CallSettings
     from video.media import cabin_tracks
+    from video.media_sdp import vp8_bitrate_hint
     from video.render import RemoteMediaSink
 
     original = aioice.ice.get_host_addresses
@@ -136,7 +151,10 @@ async def cabin_worker(port: int, width: int, height: int) -> None:  # noqa: PLR
 
         await pc.setRemoteDescription(RTCSessionDescription(body["sdp"], body["type"]))
         await pc.setLocalDescription(await pc.createAnswer())
-        return web.json_response({"sdp": pc.localDescription.sdp, "type": "answer"})
+        sdp = pc.localDescription.sdp
+        if os.environ.get("BENCH_NO_HINT") != "1":
+            sdp = vp8_bitrate_hint(sdp)  # see video/media_sdp.py
+        return web.json_response({"sdp": sdp, "type": "answer"})
 
     async def stats(request: web.Request) -> web.Response:
         sink = sinks[-1] if sinks else None
@@ -241,12 +259,18 @@ async def run_aiortc(doctor: Any, size: tuple[int, int], seconds: float) -> Resu
                 await asyncio.sleep(0.01)
             assert cabin_first is not None, "the aiortc cabin never decoded a frame"
             cpu0, d0 = tree_cpu_s(worker.pid), await doctor.evaluate("inbound()")
+            threads0 = thread_cpu_s(worker.pid)
             async with http.get(f"{base}/stats") as resp:
                 c0 = (await resp.json())["frames"]
             t0 = time.monotonic()
             await asyncio.sleep(seconds)
             cpu1, d1 = tree_cpu_s(worker.pid), await doctor.evaluate("inbound()")
             elapsed = time.monotonic() - t0
+            threads1 = thread_cpu_s(worker.pid)
+            split = sorted(
+                ((threads1[k] - threads0.get(k, 0.0)) / elapsed * 100, k) for k in threads1
+            )[::-1][:4]
+            print("  aiortc cabin threads: " + ", ".join(f"{n} {p:.0f} %" for p, n in split))
             async with http.get(f"{base}/stats") as resp:
                 c1 = (await resp.json())["frames"]
     finally:
@@ -314,7 +338,7 @@ async def fresh_page(browser: Any, url: str) -> Any:
     return page
 
 
-async def bench(seconds: float) -> list[Result]:
+async def bench(seconds: float, sizes: list[tuple[int, int]], cabins: list[str]) -> list[Result]:
     from playwright.async_api import async_playwright
 
     app = web.Application()
@@ -333,8 +357,8 @@ async def bench(seconds: float) -> list[Result]:
         (cabin_pid,) = chromium_browser_pids() - between
         assert between - before, "doctor browser not found"
         try:
-            for size in SIZES:
-                for kind in ("aiortc", "chromium"):
+            for size in sizes:
+                for kind in cabins:
                     doctor = await fresh_page(doctor_browser, url)
                     if kind == "aiortc":
                         result = await run_aiortc(doctor, size, seconds)
@@ -364,9 +388,9 @@ def print_result(r: Result) -> None:
     )
 
 
-def print_summary(results: list[Result]) -> None:
+def print_summary(results: list[Result], sizes: list[tuple[int, int]]) -> None:
     print("\nsummary (aiortc / chromium):")
-    for size in SIZES:
+    for size in sizes:
         a = next(r for r in results if r.size == size and r.cabin == "aiortc")
         c = next(r for r in results if r.size == size and r.cabin == "chromium")
         print(
@@ -383,6 +407,8 @@ def print_summary(results: list[Result]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="call length measured")
+    parser.add_argument("--size", action="append", help="WxH (default: 640x480 and 1280x720)")
+    parser.add_argument("--cabin", action="append", choices=["aiortc", "chromium"])
     parser.add_argument("--cabin-worker", nargs=3, type=int, metavar=("PORT", "W", "H"))
     args = parser.parse_args()
     if args.cabin_worker:
@@ -392,8 +418,11 @@ def main() -> None:
         return
     version = subprocess.getoutput("/usr/lib/chromium/chromium --version")
     print(f"machine: {os.cpu_count()} CPU(s); chromium: {version}")
-    results = asyncio.run(bench(args.seconds))
-    print_summary(results)
+    sizes = [tuple(map(int, s.split("x"))) for s in args.size] if args.size else SIZES
+    cabins = args.cabin or ["aiortc", "chromium"]
+    results = asyncio.run(bench(args.seconds, sizes, cabins))  # type: ignore[arg-type]
+    if len(cabins) == 2:
+        print_summary(results, sizes)
 
 
 if __name__ == "__main__":
