@@ -101,3 +101,38 @@ class ChatIn(_Body):
 
 class PinIn(_Body):
     pin: str = Field(pattern=r"^[0-9]{4,12}$")
+
+
+# The questionnaire as the (French) doctor reads it. The screen sends stable keys.
+REASONS_FR = {
+    "fever_cough": "Fièvre, toux, rhume",
+    "pain": "Douleur",
+    "renewal": "Renouvellement d'ordonnance",
+    "other": "Autre motif",
+}
+ANSWERS_FR = {
+    "yes": "Oui",
+    "no": "Non",
+    "unknown": "Ne sait pas",
+    "not_applicable": "Non concernée",
+}
+QUESTIONS_FR = {
+    "allergies": "Allergies médicamenteuses",
+    "treatments": "Traitement quotidien",
+    "pregnancy": "Grossesse possible",
+}
+
+
+def answers_for_doctor(answers: dict[str, object]) -> tuple[str, dict[str, str]]:
+    """(reason, {question: answer}) in plain French for the doctor console."""
+    raw = str(answers.get("reason", ""))
+    reason = REASONS_FR.get(raw, raw)
+    shown: dict[str, str] = {}
+    booked = str(answers.get("booked_reason") or "")
+    if booked:
+        shown["Motif donné à la prise de rendez-vous"] = booked
+    for key, question in QUESTIONS_FR.items():
+        if key in answers:
+            value = str(answers[key])
+            shown[question] = ANSWERS_FR.get(value, value)
+    return reason, shown

@@ -6,6 +6,8 @@ import dataclasses
 from datetime import date
 from typing import Any, Literal
 
+from kiosk.checkin.rules import answers_for_doctor
+
 Step = Literal["code", "identity", "consent", "questionnaire", "done"]
 
 
@@ -31,6 +33,7 @@ class PatientSession:
         """The patient as the doctor console shows it, once identified."""
         if self.birth_date is None:
             return None
+        reason, answers = answers_for_doctor(self.answers)
         return {
             "family_name": self.family_name,
             "given_name": self.given_name,
@@ -38,8 +41,8 @@ class PatientSession:
             "age": self.age,
             "representative_present": self.representative_present,
             "walk_in": self.walk_in,
-            "reason": str(self.answers.get("reason", "")),
-            "answers": dict(self.answers),
+            "reason": reason,
+            "answers": answers,
         }
 
     def wipe(self) -> None:

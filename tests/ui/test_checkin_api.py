@@ -57,6 +57,7 @@ async def test_full_check_in_with_an_appointment(start_cabin: StartCabin) -> Non
     assert (status, body["state"]) == (200, "waiting")
     patient = checkin.current_patient()  # type: ignore[attr-defined]
     assert patient["reason"] == "fièvre" and patient["age"] >= 78
+    assert patient["answers"]["Grossesse possible"] == "Non"
     # The appointment's code cannot be used twice.
     assert cabin.ctx.appointments.find_by_code("123456") is None
     # The doctor side ends the consultation; the patient leaves; data is wiped.

@@ -15,7 +15,7 @@ async def test_simulated_patient(start_cabin: StartCabin, monkeypatch: pytest.Mo
     await demo_patient.check_in_simulated_patient(cabin.ctx)
     assert cabin.ctx.lifecycle.state is State.WAITING
     patient = cabin.ctx.components["checkin"].current_patient()  # type: ignore[attr-defined]
-    assert patient["family_name"] == "Dupont" and patient["reason"] == "fever_cough"
+    assert patient["family_name"] == "Dupont" and patient["reason"] == "Fièvre, toux, rhume"
     cabin.ctx.lifecycle.transition(State.IN_CONSULTATION, "doctor joined")
     cabin.ctx.lifecycle.transition(State.CHECKOUT, "doctor ended")
     await wait_until(lambda: cabin.ctx.lifecycle.state is State.AWAITING_DISINFECTION)

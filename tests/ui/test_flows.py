@@ -75,7 +75,8 @@ async def test_normal_consultation(start_cabin: StartCabin) -> None:
         await on_screen(pilot, WaitingScreen)
         assert cabin.ctx.lifecycle.state is State.WAITING
         patient = cabin.ctx.components["checkin"].current_patient()  # type: ignore[attr-defined]
-        assert patient["given_name"] == "HÉLÈNE" and patient["reason"] == "fever_cough"
+        assert patient["given_name"] == "HÉLÈNE" and patient["reason"] == "Fièvre, toux, rhume"
+        assert patient["answers"]["Traitement quotidien"] == "Oui"
 
         # The doctor's side.
         cabin.ctx.lifecycle.transition(State.IN_CONSULTATION, "doctor joined")
