@@ -380,3 +380,29 @@ async def test_referent_contact_time_enforced(start_cabin: StartCabin) -> None:
         await on_screen(pilot, WelcomeScreen)
         await until(pilot, lambda: "hors service" in screen_text(app))
         assert cabin.ctx.lifecycle.state is State.OUT_OF_SERVICE
+
+
+async def test_chat_keyboard_larger_text_and_goodbye(start_cabin: StartCabin) -> None:
+    cabin = await start_cabin()
+    await cabin.checked_in()
+    cabin.ctx.lifecycle.transition(State.IN_CONSULTATION, "doctor joined")
+    async with touchscreen(cabin, goodbye_s=0.3) as (app, pilot):
+        await on_screen(pilot, ConsultationScreen)
+        await touch(pilot, "#toggle-large")
+        assert app.screen.has_class("large")
+        await touch(pilot, "#chat-open")
+        await until(pilot, lambda: bool(app.screen.query("#typed")))
+        seen = cabin.ctx.bus.subscribe(ChatMessage)
+        await keyboard(pilot, "ÇA VA")
+        await touch(pilot, "#chat-send")
+        message = await seen.get()
+        seen.close()
+        assert (message.sender, message.text) == ("patient", "ÇA VA")
+        await until(pilot, lambda: not app.screen.query("#typed"))
+        cabin.ctx.lifecycle.transition(State.CHECKOUT, "doctor ended")
+        await on_screen(pilot, CheckoutScreen)
+        assert app.screen.has_class("large")  # kept from screen to screen
+        await touch(pilot, "#leave")
+        await on_screen(pilot, GoodbyeScreen)
+        await on_screen(pilot, WelcomeScreen)  # after goodbye_s
+        await until(pilot, lambda: "nettoyage" in screen_text(app))
