@@ -15,7 +15,7 @@ from textual.widgets import Button
 
 from kiosk.ui import i18n
 from kiosk.ui.client import ApiError, CabinApi
-from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.base import KioskScreen, error_text
 from kiosk.ui.speech import Speaker
 
 # Reconnection to the daemon's event stream: quick first, capped so a daemon that is
@@ -73,7 +73,9 @@ class KioskApp(App[None]):
             async for event in self.api.events():
                 delay = RECONNECT_FIRST_S
                 await self.handle_event(event)
-            self.connected = False
+            if self.connected:
+                self.connected = False
+                self._tell_screen(error_text(ApiError(0, "unreachable", "", {})))
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_S)
 
@@ -81,6 +83,7 @@ class KioskApp(App[None]):
         kind = event.get("type")
         if kind == "Hello":
             self.connected = True
+            self._tell_screen("")
             await self.refresh_state()
         elif kind == "StateChanged":
             await self.refresh_state()
@@ -88,6 +91,11 @@ class KioskApp(App[None]):
             screen = self.screen
             if isinstance(screen, KioskScreen):
                 screen.on_cabin_event(event)
+
+    def _tell_screen(self, text: str) -> None:
+        screen = self.screen
+        if isinstance(screen, KioskScreen) and screen.is_mounted:
+            screen.show_error(text)
 
     async def refresh_state(self) -> None:
         try:

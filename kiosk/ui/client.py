@@ -36,16 +36,31 @@ class CabinApi(Protocol):
 class DaemonClient:
     """One aiohttp session to the daemon; ``close()`` it when the UI exits."""
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, state_dir: Path | None = None) -> None:
         self.url = url.rstrip("/")
-        self._http = aiohttp.ClientSession(
-            headers={ui_auth.HEADER: token},
-            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
-        )
+        self._token = token
+        # The daemon writes a new token at every start: re-read it after a 401.
+        self._state_dir = state_dir
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S))
 
     @classmethod
     def from_state_dir(cls, url: str, state_dir: Path) -> DaemonClient:
-        return cls(url, ui_auth.read_token(state_dir))
+        return cls(url, ui_auth.read_token(state_dir), state_dir)
+
+    def _headers(self) -> dict[str, str]:
+        return {ui_auth.HEADER: self._token}
+
+    def _reread_token(self) -> bool:
+        """True when the token on disk is a new one (the daemon restarted)."""
+        if self._state_dir is None:
+            return False
+        try:
+            token = ui_auth.read_token(self._state_dir)
+        except OSError:
+            return False
+        changed = token != self._token
+        self._token = token
+        return changed
 
     async def close(self) -> None:
         await self._http.close()
@@ -58,7 +73,19 @@ class DaemonClient:
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         try:
-            async with self._http.request(method, self.url + path, json=body) as resp:
+            return await self._call_once(method, path, body)
+        except ApiError as exc:
+            if exc.status == 401 and self._reread_token():
+                return await self._call_once(method, path, body)
+            raise
+
+    async def _call_once(
+        self, method: str, path: str, body: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        try:
+            async with self._http.request(
+                method, self.url + path, json=body, headers=self._headers()
+            ) as resp:
                 try:
                     data = await resp.json(content_type=None)
                 except (json.JSONDecodeError, aiohttp.ContentTypeError):
@@ -74,9 +101,13 @@ class DaemonClient:
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         """The daemon's events until the stream closes (the caller reconnects)."""
+        self._reread_token()
         try:
             async with self._http.ws_connect(
-                self.url + "/api/ui/events", heartbeat=10.0, timeout=aiohttp.ClientWSTimeout()
+                self.url + "/api/ui/events",
+                heartbeat=10.0,
+                timeout=aiohttp.ClientWSTimeout(),
+                headers=self._headers(),
             ) as ws:
                 async for msg in ws:
                     if msg.type is aiohttp.WSMsgType.TEXT:

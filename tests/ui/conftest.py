@@ -114,6 +114,7 @@ async def start_cabin(tmp_path: Path) -> AsyncIterator[StartCabin]:
         walk_in: bool = False,
         extra_site: str = "",
         extra: str = "",
+        port: int = 0,
     ) -> RunningCabin:
         text = BASE_TOML.format(
             always_open=str(always_open).lower(),
@@ -124,6 +125,7 @@ async def start_cabin(tmp_path: Path) -> AsyncIterator[StartCabin]:
         site = f'walk_in = {str(walk_in).lower()}\ntechnician_pin_hash = "{_tech_hash()}"\n'
         site += 'booking_hint = "Prenez rendez-vous au 01 23 45 67 89"\n' + extra_site
         text = text.replace("[hours]", site + "\n[hours]", 1)
+        text = text.replace("listen_port = 0", f"listen_port = {port}")
         path = tmp_path / "cabin.toml"
         path.write_text(text + extra, encoding="utf-8")
         daemon = Daemon(load_settings(path))

@@ -14,6 +14,8 @@ from kiosk.events import (
     PrintJobUpdated,
 )
 from kiosk.lifecycle import State
+from kiosk.ui.app import KioskApp
+from kiosk.ui.client import DaemonClient
 from kiosk.ui.screens.checkin import (
     CodeScreen,
     ConsentScreen,
@@ -33,6 +35,7 @@ from kiosk.ui.screens.technician import TechnicianPinScreen, TechnicianScreen
 from kiosk.ui.screens.welcome import WelcomeScreen
 from tests.ui.conftest import TECH_PIN, StartCabin
 from tests.ui.pilot_helpers import (
+    SIZE,
     keyboard,
     keypad,
     on_screen,
@@ -406,3 +409,28 @@ async def test_chat_keyboard_larger_text_and_goodbye(start_cabin: StartCabin) ->
         await on_screen(pilot, GoodbyeScreen)
         await on_screen(pilot, WelcomeScreen)  # after goodbye_s
         await until(pilot, lambda: "nettoyage" in screen_text(app))
+
+
+async def test_daemon_restart_mid_check_in(start_cabin: StartCabin) -> None:
+    """The daemon dies during check-in: the screen says so, then follows the restarted
+    daemon (new token) to the cleaning screen; nothing typed survives."""
+    cabin = await start_cabin(walk_in=True)
+    port = int(cabin.url.rsplit(":", 1)[1])
+    client = DaemonClient.from_state_dir(cabin.url, cabin.ctx.settings.storage.state_dir)
+    app = KioskApp(client)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.connected)
+            await touch(pilot, "#start")
+            await touch(pilot, "#walk-in")
+            await on_screen(pilot, IdentityScreen)
+            await keyboard(pilot, "DUPONT")
+            await cabin.daemon.stop()
+            await until(pilot, lambda: "ne répond pas" in text_of(app, "#error"))
+            await start_cabin(walk_in=True, port=port)
+            await on_screen(pilot, WelcomeScreen)
+            await until(pilot, lambda: "nettoyage" in screen_text(app))
+            assert "DUPONT" not in screen_text(app)
+            assert text_of(app, "#error") == ""
+    finally:
+        await client.close()
