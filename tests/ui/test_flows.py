@@ -383,6 +383,14 @@ async def test_referent_contact_time_enforced(start_cabin: StartCabin) -> None:
         await on_screen(pilot, WelcomeScreen)
         await until(pilot, lambda: "hors service" in screen_text(app))
         assert cabin.ctx.lifecycle.state is State.OUT_OF_SERVICE
+        # The technician puts it back in service; the session still needs its cleaning.
+        await touch(pilot, "#technician")
+        await keypad(pilot, TECH_PIN)
+        await touch(pilot, "#next")
+        await on_screen(pilot, TechnicianScreen)
+        await until(pilot, lambda: bool(app.screen.query("#clear")))
+        await touch(pilot, "#clear")
+        await until(pilot, lambda: cabin.ctx.lifecycle.state is State.AWAITING_DISINFECTION)
 
 
 async def test_chat_keyboard_larger_text_and_goodbye(start_cabin: StartCabin) -> None:

@@ -100,7 +100,10 @@ SCREENS: dict[str, tuple[str, Callable[[], KioskScreen], Feed]] = {
     "goodbye": ("awaiting_disinfection", consultation.GoodbyeScreen, None),
     "referent_pin": ("awaiting_disinfection", referent.ReferentPinScreen, None),
     "checklist": ("cleaning", referent.ChecklistScreen, None),
-    "technician": ("idle", technician.TechnicianScreen, None),
+    "technician_pin": ("idle", technician.TechnicianPinScreen, None),
+    "technician": ("idle", lambda: technician.TechnicianScreen("2468"), None),
+    "welcome_out_of_service": ("out_of_service", welcome.WelcomeScreen, None),
+    "refused_too_young": ("check_in", lambda: checkin.RefusedScreen("too_young"), None),
 }
 
 

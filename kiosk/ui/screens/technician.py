@@ -20,7 +20,7 @@ class TechnicianPinScreen(PinScreen):
 
     async def login(self, pin: str) -> None:
         if await self.call("/api/ui/technician/login", {"pin": pin}) is not None:
-            await self.kiosk.show(TechnicianScreen())
+            await self.kiosk.show(TechnicianScreen(pin))
 
     def on_refused(self, error: ApiError) -> None:
         super().on_refused(error)
@@ -54,9 +54,11 @@ class TechnicianScreen(StaffScreen):
     INACTIVITY = True
     INACTIVITY_FACTOR = 5.0
 
-    def __init__(self) -> None:
+    def __init__(self, pin: str) -> None:
         super().__init__()
         self.status: dict[str, Any] = {}
+        # Kept while this screen is open: putting the cabin back in service asks for it.
+        self._pin = pin
 
     def body(self) -> ComposeResult:
         instruments, printer = status_lines(self.status)
@@ -69,6 +71,8 @@ class TechnicianScreen(StaffScreen):
         yield Static("\n".join(printer) or _("No printer information."), id="printer")
         with Horizontal(classes="bottom"):
             yield Button(_("Back"), id="back", classes="nav")
+            if self.status.get("state") == "out_of_service":
+                yield Button(_("Back in service"), id="clear", variant="warning", classes="nav")
             yield Button(_("Refresh"), id="refresh", variant="primary", classes="nav")
 
     def on_mount(self) -> None:
@@ -86,6 +90,11 @@ class TechnicianScreen(StaffScreen):
     @on(Button.Pressed, "#refresh")
     async def refresh_pressed(self) -> None:
         await self.reload()
+
+    @on(Button.Pressed, "#clear")
+    async def clear(self) -> None:
+        if await self.call("/api/hygiene/clear", {"pin": self._pin}) is not None:
+            await self.reload()
 
     @on(Button.Pressed, "#back")
     async def back(self) -> None:
