@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,8 @@ from kiosk.ui import i18n
 from kiosk.ui.client import ApiError, CabinApi
 from kiosk.ui.screens.base import KioskScreen, error_text
 from kiosk.ui.speech import Speaker
+
+log = logging.getLogger(__name__)
 
 # Reconnection to the daemon's event stream: quick first, capped so a daemon that is
 # restarting (systemd restarts it within seconds) is found again soon.
@@ -185,3 +188,11 @@ class KioskApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.speaker.stop()
+
+    def _fatal_error(self) -> None:
+        """Textual's default prints a traceback with local variables, which may hold what
+        the patient typed: log the error's class only and exit; the runner starts a
+        fresh app (a fresh welcome screen)."""
+        error = self._exception
+        log.error("touchscreen UI failed: %s", type(error).__name__ if error else "unknown")
+        self._close_messages_no_wait()

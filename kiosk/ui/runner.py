@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from kiosk.settings import CabinSettings
 from kiosk.ui.app import KioskApp
 from kiosk.ui.client import DaemonClient
 from kiosk.ui.speech import Speaker
 
+log = logging.getLogger(__name__)
+
+# A UI that fails again at once is not helped by a tight loop of restarts.
+RESTART_DELAY_S = 1.0
+
 
 async def run_ui(url: str, settings: CabinSettings, *, voice: bool = False) -> None:
+    """Until the app exits normally: a failed app is replaced by a fresh one (nothing of
+    the screen it showed is kept)."""
     client = DaemonClient.from_state_dir(url, settings.storage.state_dir)
+    speaker = Speaker(enabled=voice)
     try:
-        app = KioskApp(
-            client,
-            inactivity_s=settings.site.ui_inactivity_s,
-            speaker=Speaker(enabled=voice),
-        )
-        await app.run_async()
+        while True:
+            app = KioskApp(client, inactivity_s=settings.site.ui_inactivity_s, speaker=speaker)
+            await app.run_async()
+            if app.return_code in (0, None):
+                return
+            log.warning("touchscreen UI restarted after a failure")
+            await asyncio.sleep(RESTART_DELAY_S)
     finally:
         await client.close()
