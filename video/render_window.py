@@ -130,9 +130,10 @@ class VideoWindow(threading.Thread):
         # SDL would otherwise take SIGINT/SIGTERM for itself (as a window "quit"): the
         # daemon's own handlers must keep them, or systemd could not stop it.
         os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"
+        driver_before = os.environ.get("SDL_VIDEODRIVER")
         if self.headless:
             # "dummy": a plain memory surface, nothing presented (SDL's "offscreen" driver
-            # spends ~5 ms per 720p flip presenting to nobody).
+            # spends ~5 ms per 720p flip presenting to nobody). Only for this init.
             os.environ["SDL_VIDEODRIVER"] = "dummy"
         else:
             use_session_runtime_dir()
@@ -148,10 +149,12 @@ class VideoWindow(threading.Thread):
             screen = pygame.display.set_mode(self.size, flags)
             pygame.display.set_caption("Consultation")
         except pygame.error as exc:
+            self._restore_driver(driver_before)
             self.failed = str(exc)
             log.warning("no video window (%s): the doctor's video is received, not shown", exc)
             self._fail_captures()
             return
+        self._restore_driver(driver_before)
         try:
             self._loop(pygame, screen)
         finally:
@@ -210,6 +213,14 @@ class VideoWindow(threading.Thread):
             x, y = sw - w - MARGIN_PX, sh - h - MARGIN_PX
             pygame.draw.rect(screen, (240, 240, 240), (x - 2, y - 2, w + 4, h + 4))
             screen.blit(own.surface, (x, y))
+
+    def _restore_driver(self, before: str | None) -> None:
+        if not self.headless:
+            return
+        if before is None:
+            os.environ.pop("SDL_VIDEODRIVER", None)
+        else:
+            os.environ["SDL_VIDEODRIVER"] = before
 
     def _fail_captures(self) -> None:
         with self._lock:

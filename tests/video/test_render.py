@@ -160,3 +160,21 @@ async def test_smaller_picture_is_shown_at_real_size_centred(sink: RemoteMediaSi
     assert np.abs(inside - DOCTOR_RGB).max() <= COLOR_TOLERANCE
     outside = pixels[:110, :].reshape(-1, 3).astype(int)  # above the 240-row picture
     assert np.abs(outside - DOCTOR_RGB).min(axis=0).max() > 60
+
+
+async def test_no_display_still_drains_the_doctor(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A cabin whose compositor is down: the call goes on, the video is read and dropped.
+    monkeypatch.setenv("SDL_VIDEODRIVER", "wayland")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "/nonexistent/wayland-socket")
+    sink = RemoteMediaSink(CallSettings(), headless=False)
+    track = SolidColorTrack(64, 48, 30, DOCTOR_RGB)
+    sink.add_track(track)
+    try:
+        await poll(lambda: sink.frames_received >= 3, "frames drained")
+        await poll(lambda: sink.window.failed is not None, "the window gave up")
+        with pytest.raises(RuntimeError, match="no video window"):
+            await sink.capture()
+        assert sink.frames_rendered == 0
+        assert sink.summary()["window"] == "unavailable"
+    finally:
+        await sink.stop()
