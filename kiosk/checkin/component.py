@@ -60,7 +60,8 @@ class CheckinComponent(Component):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.patient: PatientSession | None = None
-        self.technician = TechnicianGate(ctx.settings.site.technician_pin_hash)
+        hashes = [t.pin_hash for t in ctx.settings.hygiene.technicians]
+        self.technician = TechnicianGate([ctx.settings.site.technician_pin_hash, *hashes])
         self.sockets: set[web.WebSocketResponse] = set()
 
     # -- lifecycle ------------------------------------------------------------------

@@ -16,15 +16,18 @@ LOCKOUT_S = 15 * 60
 
 
 class TechnicianGate:
-    def __init__(self, pin_hash: str, clock: Callable[[], float] = time.monotonic) -> None:
-        self._hash = pin_hash
+    """Accepts any of the configured technician PINs (``site.technician_pin_hash`` and the
+    ``[[hygiene.technicians]]``, the same people who clear an out-of-service cabin)."""
+
+    def __init__(self, pin_hashes: list[str], clock: Callable[[], float] = time.monotonic) -> None:
+        self._hashes = [h for h in pin_hashes if h]
         self._clock = clock
         self._failures: list[float] = []
         self._hasher = PasswordHasher()
 
     @property
     def configured(self) -> bool:
-        return bool(self._hash)
+        return bool(self._hashes)
 
     def locked_for(self) -> float:
         """Seconds until the next attempt is allowed (0 when allowed)."""
@@ -37,13 +40,15 @@ class TechnicianGate:
     def attempt(self, pin: str) -> bool:
         if not self.configured or self.locked_for() > 0:
             return False
-        try:
-            self._hasher.verify(self._hash, pin)
-        except (VerificationError, InvalidHashError):
-            self._failures.append(self._clock())
-            return False
-        self._failures.clear()
-        return True
+        for pin_hash in self._hashes:
+            try:
+                self._hasher.verify(pin_hash, pin)
+            except (VerificationError, InvalidHashError):
+                continue
+            self._failures.clear()
+            return True
+        self._failures.append(self._clock())
+        return False
 
     @property
     def attempts_left(self) -> int:

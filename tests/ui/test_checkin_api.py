@@ -169,3 +169,19 @@ async def test_measurements_stream_as_json(start_cabin: StartCabin) -> None:
         event = await ws.receive_json(timeout=5)
         assert event["type"] == "MeasurementTaken"
         assert event["measurement"]["observations"][0]["value"] == 37.8
+
+
+async def test_hygiene_technicians_reach_the_technician_screen(start_cabin: StartCabin) -> None:
+    from hygiene.auth import hash_pin
+
+    extra = f"""
+[[hygiene.technicians]]
+id = "paul"
+name = "Paul T."
+pin_hash = "{hash_pin("97531")}"
+"""
+    cabin = await start_cabin(extra=extra)
+    assert (await cabin.post("/api/ui/technician/login", {"pin": "97531"}))[0] == 200
+    assert (await cabin.post("/api/ui/technician/login", {"pin": TECH_PIN}))[0] == 200
+    status, body = await cabin.post("/api/ui/technician/login", {"pin": "13579"})
+    assert (status, body["attempts_left"]) == (401, 4)
