@@ -66,6 +66,16 @@ def use_session_runtime_dir() -> None:
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
 
 
+SYSTEM_ALSA_CONFIG = Path("/usr/share/alsa/alsa.conf")
+
+
+def use_system_alsa_config() -> None:
+    """PyAV's wheels bundle a libasound that looks for its configuration under a
+    build-time path (then knows no device, not even `default`): use the system's."""
+    if "ALSA_CONFIG_PATH" not in os.environ and SYSTEM_ALSA_CONFIG.exists():
+        os.environ["ALSA_CONFIG_PATH"] = str(SYSTEM_ALSA_CONFIG)
+
+
 def audio_device(spec: str) -> tuple[str, str]:
     """'alsa:NAME' / 'pulse:NAME' / bare NAME (ALSA) → (ffmpeg format, device name)."""
     kind, sep, name = spec.partition(":")
@@ -88,6 +98,7 @@ def audio_device(spec: str) -> tuple[str, str]:
 def _open_microphone(spec: str) -> MediaStreamTrack:
     fmt, device = audio_device(spec)
     use_session_runtime_dir()
+    use_system_alsa_config()
     try:
         player = MediaPlayer(device, format=fmt, options={"sample_rate": "48000", "channels": "1"})
     except (OSError, av.FFmpegError, ValueError) as exc:

@@ -6,9 +6,10 @@ receive queue is unbounded: a track nobody reads grows memory without limit).
 - video: the newest decoded frame goes to the video window (`render_window.VideoWindow`, a
   pygame-ce window in its own thread); frames decoded faster than the window draws are
   dropped, never queued;
-- audio: played through aiortc's MediaRecorder to the configured output
-  (`call.audio_output`, e.g. 'alsa:default': PipeWire's echo-cancelled sink on a cabin),
-  or read and dropped when no output is configured (demo, tests).
+- audio: read here and played on the configured output (`call.audio_output`, e.g.
+  'alsa:default': PipeWire's echo-cancelled sink on a cabin) by `render_audio.AudioOutput`
+  (a thread; a failing device only loses the sound), or dropped when no output is
+  configured (demo, tests).
 
 `set_self_view(track)` adds the patient's own camera, small, in a corner (use
 `CabinMedia.self_view()`: the camera track itself belongs to the call's sender).
@@ -24,14 +25,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import av
-from aiortc.contrib.media import MediaRecorder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import VideoFrame
+from av import AudioFrame, VideoFrame
 
 from kiosk.tasks import TaskSupervisor
 from video.config import CallSettings
 from video.media import audio_device, use_session_runtime_dir
+from video.render_audio import AudioOutput
 from video.render_window import Pixels, VideoWindow
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class RemoteMediaSink:
         self.settings = settings
         self._tasks = tasks if tasks is not None else TaskSupervisor()
         self._own: list[asyncio.Task[Any]] = []
-        self._recorders: list[MediaRecorder] = []
+        self.audio_output: AudioOutput | None = None
         self._tracks: list[MediaStreamTrack] = []
         self.frames_received = 0
         self.self_view_frames = 0
@@ -80,10 +80,7 @@ class RemoteMediaSink:
         if track.kind == "video":
             self._spawn(self._read_video(track, remote=True), "call-remote-video")
         elif track.kind == "audio":
-            if self.settings.audio_output is None:
-                self._spawn(self._drain_audio(track), "call-remote-audio-drain")
-            else:
-                self._spawn(self._play_audio(track, self.settings.audio_output), "call-audio")
+            self._spawn(self._read_audio(track), "call-remote-audio")
         else:
             self._spawn(self._drain(track), "call-remote-drain")
 
@@ -121,9 +118,9 @@ class RemoteMediaSink:
         if self._own:
             await asyncio.gather(*self._own, return_exceptions=True)
         self._own.clear()
-        for recorder in self._recorders:
-            await recorder.stop()
-        self._recorders.clear()
+        if self.audio_output is not None:
+            self.audio_output.request_stop()
+            await asyncio.to_thread(self.audio_output.join, WINDOW_STOP_TIMEOUT_S)
         self.window.request_stop()
         await asyncio.to_thread(self.window.join, WINDOW_STOP_TIMEOUT_S)
         if self.window.is_alive():
@@ -157,11 +154,23 @@ class RemoteMediaSink:
         except MediaStreamError:
             log.info("video track ended (%s)", "remote" if remote else "self-view")
 
-    async def _drain_audio(self, track: MediaStreamTrack) -> None:
+    def _speaker(self) -> AudioOutput | None:
+        """The audio output, opened on the first remote audio track (None: no output)."""
+        if self.audio_output is None and self.settings.audio_output is not None:
+            fmt, device = audio_device(self.settings.audio_output)
+            use_session_runtime_dir()
+            self.audio_output = AudioOutput(fmt, device)
+            self.audio_output.start()
+        return self.audio_output
+
+    async def _read_audio(self, track: MediaStreamTrack) -> None:
+        speaker = self._speaker()
         try:
             while True:
-                await track.recv()
+                frame = await track.recv()
                 self.audio_frames_drained += 1
+                if speaker is not None and isinstance(frame, AudioFrame):
+                    speaker.feed(frame)
         except MediaStreamError:
             log.info("remote audio track ended")
 
@@ -171,17 +180,3 @@ class RemoteMediaSink:
                 await track.recv()
         except MediaStreamError:
             pass
-
-    async def _play_audio(self, track: MediaStreamTrack, output: str) -> None:
-        fmt, device = audio_device(output)
-        use_session_runtime_dir()
-        try:
-            recorder = MediaRecorder(device, format=fmt)
-        except (OSError, ValueError, av.FFmpegError) as exc:
-            # No speaker is no reason to lose the call: read and drop the audio instead.
-            log.warning("audio output %r unavailable (%s): the doctor is not heard", output, exc)
-            await self._drain_audio(track)
-            return
-        recorder.addTrack(track)
-        self._recorders.append(recorder)
-        await recorder.start()

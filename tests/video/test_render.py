@@ -178,3 +178,38 @@ async def test_no_display_still_drains_the_doctor(monkeypatch: pytest.MonkeyPatc
         assert sink.summary()["window"] == "unavailable"
     finally:
         await sink.stop()
+
+
+@pytest.mark.usefixtures("loopback_only")
+async def test_doctor_heard_on_the_alsa_output() -> None:
+    # ALSA's "null" device: a real ALSA playback at the device's pace, no sound card.
+    sink = RemoteMediaSink(CallSettings(audio_output="alsa:null"), headless=True)
+    doctor, cabin = await connect([BeepTrack()], sink.add_track)
+    try:
+        await poll(
+            lambda: sink.audio_output is not None and sink.audio_output.frames_played >= 25,
+            "audio played",
+        )
+        assert sink.audio_output is not None
+        assert sink.audio_output.failed is None
+    finally:
+        await doctor.close()
+        await cabin.close()
+        await sink.stop()
+    assert not sink.audio_output.is_alive()
+
+
+@pytest.mark.usefixtures("loopback_only")
+async def test_missing_speaker_loses_the_sound_not_the_call() -> None:
+    sink = RemoteMediaSink(CallSettings(audio_output="alsa:no-such-speaker"), headless=True)
+    doctor, cabin = await connect([BeepTrack()], sink.add_track)
+    try:
+        await poll(lambda: sink.audio_output is not None and sink.audio_output.failed, "fail")
+        before = sink.audio_frames_drained
+        await poll(lambda: sink.audio_frames_drained >= before + 10, "still drained")
+    finally:
+        await doctor.close()
+        await cabin.close()
+        await sink.stop()
+    assert sink.audio_output is not None
+    assert sink.audio_output.frames_played == 0
