@@ -52,6 +52,7 @@ class KioskApp(App[None]):
         self.inactivity_s = inactivity_s
         self.goodbye_s = goodbye_s
         self.speaker = speaker or Speaker()
+        self.voice_default = self.speaker.enabled
         self.listen = listen
         self.monotonic = monotonic
         self.large_text = False
@@ -139,7 +140,14 @@ class KioskApp(App[None]):
 
     async def show(self, screen: KioskScreen) -> None:
         """Replaces the screen: the previous one (and what was typed in it) is dropped."""
+        from kiosk.ui.screens.welcome import WelcomeScreen
+
         self.last_touch = self.monotonic()
+        if isinstance(screen, WelcomeScreen):
+            # The next patient starts in French, normal text, voice as configured.
+            i18n.set_language(i18n.DEFAULT_LANGUAGE)
+            self.large_text = False
+            self.speaker.enabled = self.voice_default
         # Not awaited: the switch runs next on the app's queue. Awaiting it from a
         # handler of the screen being replaced would wait for that very handler.
         self.switch_screen(screen)

@@ -223,8 +223,12 @@ async def test_inactivity_mid_check_in_wipes_and_returns_to_welcome(
         await touch(pilot, "#walk-in")
         await on_screen(pilot, IdentityScreen)
         await keyboard(pilot, "SECRET")
+        await touch(pilot, "#toggle-language")
+        await touch(pilot, "#toggle-large")
         await on_screen(pilot, WelcomeScreen)
+        # The next person starts afresh: French, normal text.
         await until(pilot, lambda: "nettoyage" in screen_text(app))
+        assert not app.screen.has_class("large")
         assert "SECRET" not in screen_text(app)
         assert cabin.ctx.lifecycle.state is State.AWAITING_DISINFECTION
         assert cabin.ctx.components["checkin"].current_patient() is None  # type: ignore[attr-defined]
