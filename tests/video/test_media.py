@@ -156,3 +156,14 @@ def test_audio_device_spec() -> None:
     assert audio_device("default") == ("alsa", "default")
     with pytest.raises(MediaDeviceError, match="no device name"):
         audio_device("alsa:")
+
+
+async def test_microphone_through_alsa() -> None:
+    # ALSA's "null" capture device (silence): the real MediaPlayer/ALSA path, no sound card.
+    media = cabin_tracks(call_settings(audio_input="alsa:null"))
+    try:
+        frames = await read_frames(media.audio, 5)
+    finally:
+        await media.aclose()
+    assert {f.sample_rate for f in frames} == {AUDIO_RATE}
+    assert frames[-1].pts > frames[0].pts
