@@ -165,6 +165,7 @@ async def cabin_worker(port: int, width: int, height: int) -> None:  # noqa: PLR
                 "first_frame_at": state["first_frame_at"],
                 "frames": sink.frames_received if sink else 0,
                 "rendered": sink.frames_rendered if sink else 0,
+                "window_cpu_s": sink.window.cpu_s if sink else 0.0,
             }
         )
 
@@ -261,7 +262,8 @@ async def run_aiortc(doctor: Any, size: tuple[int, int], seconds: float) -> Resu
             cpu0, d0 = tree_cpu_s(worker.pid), await doctor.evaluate("inbound()")
             threads0 = thread_cpu_s(worker.pid)
             async with http.get(f"{base}/stats") as resp:
-                c0 = (await resp.json())["frames"]
+                s0 = await resp.json()
+                c0 = s0["frames"]
             t0 = time.monotonic()
             await asyncio.sleep(seconds)
             cpu1, d1 = tree_cpu_s(worker.pid), await doctor.evaluate("inbound()")
@@ -272,7 +274,10 @@ async def run_aiortc(doctor: Any, size: tuple[int, int], seconds: float) -> Resu
             )[::-1][:4]
             print("  aiortc cabin threads: " + ", ".join(f"{n} {p:.0f} %" for p, n in split))
             async with http.get(f"{base}/stats") as resp:
-                c1 = (await resp.json())["frames"]
+                s1 = await resp.json()
+                c1 = s1["frames"]
+            window_pct = 100 * (s1["window_cpu_s"] - s0["window_cpu_s"]) / elapsed
+            print(f"  aiortc cabin video window thread: {window_pct:.1f} % of a core")
     finally:
         await doctor.evaluate("hangUp()")
         worker.terminate()

@@ -18,6 +18,7 @@ import concurrent.futures
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,7 @@ class VideoWindow(threading.Thread):
         self.headless = headless
         self.follow_frame_size = follow_frame_size
         self.frames_rendered = 0
+        self.cpu_s = 0.0  # CPU time of the window thread so far (drawing, conversions)
         self.failed: str | None = None  # why no window could be opened
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -107,7 +109,11 @@ class VideoWindow(threading.Thread):
     def show_self_view(self, frame: VideoFrame) -> None:
         with self._lock:
             self._self_view = frame
-        self._wake.set()
+            doctor_shown = self._remote is not None
+        # Once the doctor's frames flow, the self-view is redrawn with them: one redraw
+        # per doctor frame instead of two.
+        if not doctor_shown:
+            self._wake.set()
 
     def capture(self) -> concurrent.futures.Future[Pixels]:
         """The display surface's pixels (height, width, RGB) after the next redraw."""
@@ -191,6 +197,7 @@ class VideoWindow(threading.Thread):
                 if new_remote:
                     self.frames_rendered += 1
                 dirty = False
+            self.cpu_s = time.thread_time()
             if captures:
                 pixels = np.ascontiguousarray(pygame.surfarray.array3d(screen).swapaxes(0, 1))
                 for future in captures:
