@@ -113,9 +113,12 @@ def build(name: str, language: str) -> tuple[KioskApp, Callable[[Pilot[Any]], An
 
     async def run_before(pilot: Pilot[Any]) -> None:
         app.cabin = await app.api.get("/api/ui/state")
-        i18n.set_language(language)
         screen = make()
         await app.show(screen)
+        await pilot.pause()
+        # After show(): the welcome screen resets the language for each new patient.
+        i18n.set_language(language)
+        await screen.recompose()
         await pilot.pause()
         if feed is not None:
             feed(screen)
