@@ -30,7 +30,7 @@ from av import AudioFrame, VideoFrame
 
 from kiosk.tasks import TaskSupervisor
 from video.config import CallSettings
-from video.media import audio_device, use_session_runtime_dir
+from video.media import MediaDeviceError, audio_device, use_session_runtime_dir
 from video.render_audio import AudioOutput
 from video.render_window import Pixels, VideoWindow
 
@@ -157,7 +157,11 @@ class RemoteMediaSink:
     def _speaker(self) -> AudioOutput | None:
         """The audio output, opened on the first remote audio track (None: no output)."""
         if self.audio_output is None and self.settings.audio_output is not None:
-            fmt, device = audio_device(self.settings.audio_output)
+            try:
+                fmt, device = audio_device(self.settings.audio_output)
+            except MediaDeviceError as exc:
+                log.warning("%s: the doctor is not heard", exc)  # still drained below
+                return None
             use_session_runtime_dir()
             self.audio_output = AudioOutput(fmt, device)
             self.audio_output.start()

@@ -213,3 +213,13 @@ async def test_missing_speaker_loses_the_sound_not_the_call() -> None:
         await sink.stop()
     assert sink.audio_output is not None
     assert sink.audio_output.frames_played == 0
+
+
+async def test_unusable_output_spec_still_drains() -> None:
+    sink = RemoteMediaSink(CallSettings(audio_output="alsa:"), headless=True)
+    sink.add_track(BeepTrack())
+    try:
+        await poll(lambda: sink.audio_frames_drained >= 5, "drained")
+    finally:
+        await sink.stop()
+    assert sink.audio_output is None
