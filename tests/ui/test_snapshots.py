@@ -132,3 +132,16 @@ def build(name: str, language: str) -> tuple[KioskApp, Callable[[Pilot[Any]], An
 def test_screen(name: str, language: str, snap_compare: Any) -> None:
     app, run_before = build(name, language)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize(("name", "language"), [("identity", "fr"), ("questionnaire", "en")])
+def test_larger_text(name: str, language: str, snap_compare: Any) -> None:
+    app, run_before = build(name, language)
+
+    async def larger(pilot: Pilot[Any]) -> None:
+        await run_before(pilot)
+        app.large_text = True
+        app.screen.set_class(True, "large")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=larger)

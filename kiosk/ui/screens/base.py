@@ -7,7 +7,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -63,7 +63,8 @@ class KioskScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar(_(self.TITLE_TEXT))
-        with Vertical(classes="body"):
+        # Scrolls when larger text makes a screen taller than the display.
+        with VerticalScroll(classes="body"):
             yield from self.body()
         yield Static("", id="error", classes="error")
 
