@@ -446,3 +446,30 @@ async def test_daemon_restart_mid_check_in(start_cabin: StartCabin) -> None:
             assert text_of(app, "#error") == ""
     finally:
         await client.close()
+
+
+async def test_measurement_in_progress_and_device_flags(start_cabin: StartCabin) -> None:
+    from decimal import Decimal
+
+    from devices.measurement import Measurement, Observation
+    from kiosk.events import InstrumentStateChanged
+
+    cabin = await start_cabin()
+    await cabin.checked_in()
+    cabin.ctx.lifecycle.transition(State.IN_CONSULTATION, "doctor joined")
+    async with touchscreen(cabin) as (app, pilot):
+        await on_screen(pilot, ConsultationScreen)
+        cabin.ctx.bus.publish(
+            InstrumentStateChanged(instrument="tensio", kind="blood_pressure", state="measuring")
+        )
+        await until(pilot, lambda: "ne bougez pas" in text_of(app, "#measure-caption"))
+        pulse = Observation("8867-4", "Pulse rate", Decimal(96), "/min")
+        cabin.ctx.bus.publish(
+            MeasurementTaken(
+                instrument="oxy",
+                measurement=Measurement("pulse", (pulse,), status=("irregular_pulse",)),
+            )
+        )
+        await until(pilot, lambda: "Pouls irrégulier" in text_of(app, "#measure-caption"))
+        assert app.screen.measurement is not None  # type: ignore[attr-defined]
+        assert app.screen.measurement[0] == "96"  # type: ignore[attr-defined]

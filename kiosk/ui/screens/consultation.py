@@ -19,6 +19,13 @@ CHAT_LINES_SHOWN = 6
 # Quick chat answers for a patient who cannot hear the doctor (message ids).
 QUICK_MESSAGES = (N_("I cannot hear you"), N_("Can you repeat, please?"), N_("Yes"), N_("No"))
 
+# Device flags worth telling the patient (message ids); the doctor sees them all.
+STATUS_NOTES = {
+    "cuff_loose": N_("The cuff is loose: put it back as shown, the doctor may ask again."),
+    "movement": N_("You moved during the measurement: the doctor may ask again."),
+    "irregular_pulse": N_("Irregular pulse detected: the doctor is told."),
+}
+
 UNITS = {"mm[Hg]": "mmHg", "/min": "/min", "Cel": "°C", "%": "%", "kg": "kg", "cm": "cm"}
 
 
@@ -125,21 +132,29 @@ class ConsultationScreen(KioskScreen):
             self.kiosk.speak(self.instruction)
         elif kind == "MeasurementTaken":
             measurement = event.get("measurement") or {}
+            big, caption = measurement_lines(measurement)
             if measurement.get("intermediate"):
-                return
-            self.measurement = measurement_lines(measurement)
-            self.query_one("#measure-value", Digits).update(self.measurement[0])
-            self.query_one("#measure-caption", Static).update(self.measurement[1])
+                caption = _("Measuring, please keep still…")
+            flags = measurement.get("status") or []
+            lines = [caption, *(_(STATUS_NOTES[f]) for f in flags if f in STATUS_NOTES)]
+            self._show_measurement(big, "\n".join(lines))
+        elif kind == "InstrumentStateChanged" and event.get("state") == "measuring":
+            self._show_measurement("", _("Measuring, please keep still…"))
         elif kind == "CallStateChanged":
-            notes = {
+            call_notes = {
                 "reconnecting": _("The doctor is reconnecting… please stay here."),
                 "connecting": _("Connecting to the doctor…"),
             }
-            self.call_note = notes.get(str(event.get("state")), "")
+            self.call_note = call_notes.get(str(event.get("state")), "")
             self.query_one("#call-note", Static).update(self.call_note)
         elif kind == "ChatMessage":
             self.chat.append((str(event.get("sender")), str(event.get("text", ""))))
             self.query_one("#chat", Static).update(self._chat_text())
+
+    def _show_measurement(self, big: str, caption: str) -> None:
+        self.measurement = (big, caption)
+        self.query_one("#measure-value", Digits).update(big)
+        self.query_one("#measure-caption", Static).update(caption)
 
     @on(Button.Pressed, ".quick")
     async def quick(self, event: Button.Pressed) -> None:
