@@ -92,7 +92,10 @@ async def _run_ui(daemon: Any) -> None:
     except ModuleNotFoundError:
         await daemon.stop_requested.wait()
         return
-    ui = asyncio.ensure_future(run_ui(daemon.url, daemon.settings))
+    # The screen hides what was printed: it repeats the doctor console's address.
+    notice = f"Console médecin / doctor console: {daemon.url}/doctor/demo-login?token="
+    notice += str(daemon.demo_login_token)
+    ui = asyncio.ensure_future(run_ui(daemon.url, daemon.settings, notice=notice))
     stop = asyncio.ensure_future(daemon.stop_requested.wait())
     done, pending = await asyncio.wait({ui, stop}, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:

@@ -46,8 +46,11 @@ class KioskApp(App[None]):
         speaker: Speaker | None = None,
         listen: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
+        notice: str = "",
     ) -> None:
         super().__init__()
+        # One line under every screen (the demo shows the doctor console's address).
+        self.notice = notice
         self.api = api
         self.inactivity_s = inactivity_s
         self.goodbye_s = goodbye_s

@@ -16,14 +16,18 @@ log = logging.getLogger(__name__)
 RESTART_DELAY_S = 1.0
 
 
-async def run_ui(url: str, settings: CabinSettings, *, voice: bool = False) -> None:
+async def run_ui(
+    url: str, settings: CabinSettings, *, voice: bool = False, notice: str = ""
+) -> None:
     """Until the app exits normally: a failed app is replaced by a fresh one (nothing of
     the screen it showed is kept)."""
     client = DaemonClient.from_state_dir(url, settings.storage.state_dir)
     speaker = Speaker(enabled=voice)
     try:
         while True:
-            app = KioskApp(client, inactivity_s=settings.site.ui_inactivity_s, speaker=speaker)
+            app = KioskApp(
+                client, inactivity_s=settings.site.ui_inactivity_s, speaker=speaker, notice=notice
+            )
             await app.run_async()
             if app.return_code in (0, None):
                 return

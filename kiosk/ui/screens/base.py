@@ -67,6 +67,8 @@ class KioskScreen(Screen[None]):
         with VerticalScroll(classes="body"):
             yield from self.body()
         yield Static("", id="error", classes="error")
+        if self.kiosk.notice:
+            yield Static(self.kiosk.notice, id="notice", classes="notice")
 
     def body(self) -> ComposeResult:
         yield from ()
