@@ -218,7 +218,7 @@ async def test_inactivity_mid_check_in_wipes_and_returns_to_welcome(
     start_cabin: StartCabin,
 ) -> None:
     cabin = await start_cabin(walk_in=True)
-    async with touchscreen(cabin, inactivity_s=0.5) as (app, pilot):
+    async with touchscreen(cabin, inactivity_s=1.5) as (app, pilot):
         await touch(pilot, "#start")
         await touch(pilot, "#walk-in")
         await on_screen(pilot, IdentityScreen)
