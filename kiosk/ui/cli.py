@@ -28,23 +28,25 @@ def register(sub: Any) -> None:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from kiosk.ui.runner import run_ui
+    from kiosk.ui.runner import run_screen
 
-    overrides: dict[str, Any] = {}
-    base = load_settings(args.config)
-    if args.state_dir is not None:
-        storage = base.storage.model_dump()
-        storage["state_dir"] = args.state_dir
-        overrides["storage"] = storage
-    settings = load_settings(args.config, **overrides) if overrides else base
-    url = args.url or wait_for_daemon(settings.storage.state_dir / "runtime.json")
+    inactivity_s = None
+    state_dir: Path | None = args.state_dir
+    if args.config.exists():
+        settings = load_settings(args.config)
+        state_dir = state_dir or settings.storage.state_dir
+        inactivity_s = settings.site.ui_inactivity_s
+    elif state_dir is None:
+        print(f"kiosk ui: no {args.config}; give --config or --state-dir", file=sys.stderr)
+        return 2
+    url = args.url or wait_for_daemon(state_dir / "runtime.json")
     if url is None:
         print("kiosk ui: the cabin daemon is not running (no runtime.json)", file=sys.stderr)
         return 1
-    if not (settings.storage.state_dir / FILENAME).is_file():
-        print(f"kiosk ui: no {FILENAME} in {settings.storage.state_dir}", file=sys.stderr)
+    if not (state_dir / FILENAME).is_file():
+        print(f"kiosk ui: no {FILENAME} in {state_dir}", file=sys.stderr)
         return 1
-    asyncio.run(run_ui(url, settings, voice=args.voice))
+    asyncio.run(run_screen(url, state_dir, inactivity_s=inactivity_s, voice=args.voice))
     return 0
 
 

@@ -29,7 +29,7 @@ def test_every_message_is_in_the_catalogue(language: str) -> None:
     ids = {str(m.id) for m in catalogue if m.id}
     used = _used_messages()
     assert len(used) > 100
-    assert used - ids == set(), "run the extraction and translate the new messages"
+    assert used - ids == set(), "run: python -m kiosk.ui.catalogues, then translate"
     if language == "fr":
         untranslated = [m.id for m in catalogue if m.id and not m.string]
         assert untranslated == []

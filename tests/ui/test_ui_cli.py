@@ -31,3 +31,14 @@ def test_wait_for_daemon(tmp_path: Path) -> None:
     assert wait_for_daemon(runtime, within_s=0) is None
     runtime.write_text(json.dumps({"url": "http://127.0.0.1:8740", "pid": 1}))
     assert wait_for_daemon(runtime, within_s=0) == "http://127.0.0.1:8740"
+
+
+def test_ui_without_config_needs_a_state_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.toml"
+    assert main(["ui", "--config", str(missing)]) == 2
+    assert "--state-dir" in capsys.readouterr().err
+    code = main(["ui", "--config", str(missing), "--state-dir", str(tmp_path), "--url", "x"])
+    assert code == 1
+    assert "ui-token" in capsys.readouterr().err
