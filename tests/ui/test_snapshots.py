@@ -4,11 +4,13 @@ Update after a deliberate change: pytest tests/ui/test_snapshots.py --snapshot-u
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from kiosk.ui import i18n
 from kiosk.ui.app import KioskApp
@@ -145,3 +147,21 @@ def test_larger_text(name: str, language: str, snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=larger)
+
+
+def test_waiting_time_shown_in_minutes() -> None:
+    clock = [1000.0]
+    app = KioskApp(FakeCabin("waiting"), listen=False, monotonic=lambda: clock[0])
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = consultation.WaitingScreen()
+            await app.show(screen)
+            await pilot.pause()
+            assert "attendez depuis" not in str(screen.query_one("#waited").render())
+            clock[0] += 185
+            screen._tick()
+            await pilot.pause()
+            assert str(screen.query_one("#waited", Static).content) == "Vous attendez depuis 3 min."
+
+    asyncio.run(run())

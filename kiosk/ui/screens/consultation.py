@@ -14,6 +14,8 @@ from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import AzertyKeyboard, KeyPressed, apply_key
 
 CHAT_MAX = 200
+# The waiting time shown is in minutes: refreshing it more often shows nothing new.
+WAIT_REFRESH_S = 15.0
 CHAT_LINES_SHOWN = 6
 
 # Quick chat answers for a patient who cannot hear the doctor (message ids).
@@ -59,6 +61,10 @@ class WaitingScreen(KioskScreen):
     TITLE_TEXT = N_("Waiting for the doctor")
     SPOKEN = N_("Thank you. The doctor will appear on the screen in a few minutes.")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.since = 0.0
+
     def body(self) -> ComposeResult:
         yield Static(_("Thank you. The doctor will call you."), classes="prompt big")
         yield Static(
@@ -71,8 +77,24 @@ class WaitingScreen(KioskScreen):
             classes="prompt",
         )
         yield Static(_("Usual wait: less than 15 minutes."), classes="hint")
+        yield Static(self._waited(), id="waited", classes="hint")
         with Horizontal(classes="bottom"):
             yield Button(_("I want to leave"), id="leave", variant="error", classes="nav")
+
+    def _waited(self) -> str:
+        if not self.since:
+            self.since = self.kiosk.monotonic()
+        minutes = int((self.kiosk.monotonic() - self.since) // 60)
+        if minutes < 1:
+            return ""
+        return _("You have been waiting for {n} min.").format(n=minutes)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(WAIT_REFRESH_S, self._tick)
+
+    def _tick(self) -> None:
+        self.query_one("#waited", Static).update(self._waited())
 
     @on(Button.Pressed, "#leave")
     async def leave(self) -> None:
