@@ -35,6 +35,8 @@ FREE_STATES = frozenset({"idle", "closed", "awaiting_disinfection", "cleaning", 
 
 class KioskApp(App[None]):
     CSS_PATH = "styles.tcss"
+    # A patient's screen: no command palette (a keyboard plugged in must not open one).
+    ENABLE_COMMAND_PALETTE = False
     TITLE = "Cabine de téléconsultation"
 
     def __init__(
