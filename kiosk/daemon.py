@@ -107,7 +107,10 @@ class Daemon:
         scheme = "https" if ssl_context else "http"
         host = net.listen_host if ":" not in net.listen_host else f"[{net.listen_host}]"
         self.url = f"{scheme}://{host}:{port}"
-        self.runtime_file.write_text(json.dumps({"url": self.url, "pid": os.getpid()}))
+        # Written whole then renamed: a reader never sees a half-written file.
+        partial = self.runtime_file.with_suffix(".tmp")
+        partial.write_text(json.dumps({"url": self.url, "pid": os.getpid()}))
+        partial.replace(self.runtime_file)
 
     async def _purge_loop(self, ctx: Context) -> None:
         retention = self.settings.retention
