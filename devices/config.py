@@ -31,6 +31,11 @@ class InstrumentSettings(BaseModel):
     protocol: str | None = Field(None, description="serial protocol, e.g. contec-v7, nonin-df8")
     port: str | None = Field(None, description="serial port, preferably /dev/serial/by-id/...")
     address: str | None = Field(None, description="BLE address AA:BB:CC:DD:EE:FF")
+    adapter: str | None = Field(
+        None,
+        pattern=r"^hci[0-9]+$",
+        description="BLE: the local Bluetooth adapter to use (e.g. hci0); default: BlueZ's first",
+    )
     quirks: list[str] = Field(default_factory=list, description="per-model protocol overrides")
 
     @model_validator(mode="after")

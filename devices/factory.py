@@ -42,7 +42,7 @@ def make_link(settings: InstrumentSettings) -> InstrumentLink:
     if settings.transport == "ble":
         from devices.ble.link import BleLink  # bleak and D-Bus only when configured
 
-        return BleLink(settings)
+        return BleLink(settings, adapter=settings.adapter)
     if settings.transport == "simulated":
         from devices.sim.simulated_link import SimulatedLink
 
