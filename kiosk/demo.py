@@ -9,9 +9,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from kiosk.demo_patient import (
+    DEMO_CODE,
+    DEMO_PATIENT,
+    check_in_simulated_patient,
+    keep_demo_appointment,
+)
 from kiosk.settings import CabinSettings, load_settings
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.toml"
+# What the demo patient types on the touchscreen (a made-up person).
+DEMO_IDENTITY = "{given_name} {family_name}, born {birth_date}".format(**DEMO_PATIENT)
 
 
 def add_demo_parser(sub: Any) -> None:
@@ -65,13 +73,11 @@ async def _run_demo(args: argparse.Namespace, state_dir: Path) -> int:
         loop.add_signal_handler(sig, daemon.stop_requested.set)
     try:
         ctx = await daemon.start()
+        await keep_demo_appointment(ctx)
         print(f"Doctor console: {daemon.url}/doctor/demo-login?token={token}", flush=True)
         print(f"Status: {daemon.url}/api/status", flush=True)
+        print(f"Appointment code: {DEMO_CODE} ({DEMO_IDENTITY})", flush=True)
         if args.simulated_patient:
-            from kiosk.demo_patient import (  # type: ignore[import-not-found,unused-ignore]
-                check_in_simulated_patient,
-            )
-
             await check_in_simulated_patient(ctx)
         if args.headless:
             await daemon.stop_requested.wait()

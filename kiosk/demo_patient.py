@@ -1,8 +1,10 @@
 """`kiosk demo --simulated-patient`: a patient who checks in by themself, through the
 same local HTTP API as the touchscreen, so a doctor can try the console alone.
 
-The demo appointment has code 123456 (shown on the demo welcome screen). After the
-doctor ends the consultation the simulated patient leaves the booth."""
+The demo appointment has code 123456 (shown on the demo welcome screen): `kiosk demo`
+books it at start and again each time the cabin is back to idle (a check-in uses it up),
+so a newcomer can run one consultation after another. After the doctor ends the
+consultation the simulated patient leaves the booth."""
 
 from __future__ import annotations
 
@@ -39,6 +41,20 @@ def add_demo_appointment(ctx: Context) -> None:
     # CodeTaken: kept from an earlier run with --state-dir.
     with contextlib.suppress(CodeTaken):
         ctx.appointments.add(data)
+
+
+async def keep_demo_appointment(ctx: Context) -> None:
+    """Books the demo appointment now and whenever the cabin is idle again."""
+    sub = ctx.bus.subscribe(StateChanged)
+    add_demo_appointment(ctx)
+    ctx.tasks.spawn(_rebook_when_idle(ctx, sub), "demo-appointment")
+
+
+async def _rebook_when_idle(ctx: Context, sub: Subscription[StateChanged]) -> None:
+    async with sub:
+        async for event in sub:
+            if event.state is State.IDLE:
+                add_demo_appointment(ctx)  # one small insert, demo only
 
 
 def _url(ctx: Context) -> str:
