@@ -4,12 +4,15 @@ and line; the environment overrides the file; the schema prints."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from devices.config import InstrumentKind
+from devices.serialproto import protocol
 from kiosk.settings import ConfigError, load_settings
 
 from .conftest import WriteConfig
@@ -29,6 +32,22 @@ def test_shipped_configs_are_valid(name: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["nangis.toml", "chelles.toml", "moret-sur-loing.toml"])
+def test_site_configs_list_real_instruments_and_a_protocol(name: str) -> None:
+    settings = load_settings(CONFIG / name)
+    kinds = {i.kind.value: i for i in settings.instruments}
+    assert set(kinds) == {"blood_pressure", "pulse_oximeter", "thermometer", "scale"}
+    oximeter = kinds["pulse_oximeter"]
+    assert oximeter.transport == "serial" and oximeter.port is not None
+    assert oximeter.port.startswith("/dev/serial/by-id/")
+    assert protocol(oximeter.protocol or "").kind is InstrumentKind.PULSE_OXIMETER
+    for kind in ("blood_pressure", "thermometer", "scale"):
+        assert kinds[kind].transport == "ble"
+        assert re.fullmatch(r"([0-9A-F]{2}:){5}[0-9A-F]{2}", kinds[kind].address or "")
+    assert settings.hygiene.steps  # the default protocol when the file lists none
+    assert settings.hygiene.lock.driver == "serial_relay"
 
 
 BROKEN = """
