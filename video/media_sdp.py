@@ -1,11 +1,13 @@
-"""Bitrate hints for the doctor's Chromium, written into the cabin's SDP answer.
+"""Bitrate hints for the doctor's Chromium, written into the SDP the cabin sends.
 
 aiortc only gives the sender REMB feedback (no transport-wide congestion control), and its
 estimate rises slowly: measured on a loopback 1280x720@30 call (bench/bench_call.py), the
 doctor's Chromium held about 330-480 kbit/s and, keeping the resolution, sent the cabin
 only 12-21 frames per second. Chromium reads `x-google-min-bitrate` / `x-google-start-bitrate`
-(kbit/s) from the remote description's VP8 `a=fmtp` lines for its own sending: with them
-the same call runs at 30 fps from the first second. The cabin's link is a few Mbit/s
+(kbit/s) from the remote description's VP8 `a=fmtp` lines for its own sending (an offer
+as well as an answer: libwebrtc builds its send parameters from the remote description):
+with them the same call runs at 30 fps from the first second. The cabin offers
+(video/peer.py), so the hint goes into its offer. The cabin's link is a few Mbit/s
 (design: fibre or 4G box in the town hall), so a floor of 800 kbit/s is safe.
 """
 

@@ -27,6 +27,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from kiosk.settings.network import IceServer
 from video import messages as m
+from video.media_sdp import vp8_bitrate_hint
 from video.tracks import BorrowedTrack, CallMedia, CountingTrack, FrameCounter
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,9 @@ class CabinPeer:
 
     async def offer(self, restart: bool, ice_servers: list[IceServer]) -> m.Offer:
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        sdp = self.pc.localDescription.sdp
+        # Chromium takes its own send bitrate floor from our VP8 fmtp (video/media_sdp.py);
+        # aiortc ignores these parameters, so its local description stays as it was.
+        sdp = vp8_bitrate_hint(self.pc.localDescription.sdp)
         return m.Offer(
             sdp=sdp,
             generation=self.generation,

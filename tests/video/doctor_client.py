@@ -24,6 +24,7 @@ class DoctorClient:
         self.channel: Any = None
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.frames = 0
+        self.offers: list[dict[str, Any]] = []  # every offer the cabin sent, in order
         self._tasks: list[asyncio.Task[Any]] = []
 
     @property
@@ -49,6 +50,7 @@ class DoctorClient:
             if msg.type is aiohttp.WSMsgType.TEXT:
                 data = json.loads(msg.data)
                 if data["type"] == "offer":
+                    self.offers.append(data)
                     await self._answer(data)
                 else:
                     await self.inbox.put(data)

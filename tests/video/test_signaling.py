@@ -22,6 +22,7 @@ from kiosk.events import (
 from kiosk.lifecycle import State
 from tests.video.conftest import MakeSettings, RunningCabin
 from tests.video.doctor_client import DoctorClient, wait_for
+from video.media_sdp import DEFAULT_HINT
 
 
 @pytest.fixture
@@ -144,6 +145,14 @@ async def test_join_connects_and_events_flow_both_ways(
         peer = component.consultation.peer  # type: ignore[attr-defined]
         await wait_for(lambda: peer.frames.video > 5 and doctor.frames > 5)
         await wait_for(lambda: doctor.channel is not None and doctor.channel.readyState == "open")
+        # The offer the doctor's browser got carries the VP8 bitrate floor for its sending.
+        offer_lines = doctor.offers[0]["sdp"].split("\r\n")
+        vp8 = [ln.split()[0][len("a=rtpmap:") :] for ln in offer_lines if " VP8/" in ln]
+        assert vp8
+        for pt in vp8:
+            assert any(
+                ln.startswith(f"a=fmtp:{pt} ") and ln.endswith(DEFAULT_HINT) for ln in offer_lines
+            )
 
         bus.publish(MeasurementTaken(instrument="tensiometre", measurement=blood_pressure()))
         # (The simulated instrument may send its own readings too: find ours.)
