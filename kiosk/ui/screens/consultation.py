@@ -150,7 +150,7 @@ class ConsultationScreen(KioskScreen):
         kind = event.get("type")
         if kind == "PatientInstruction":
             self.instruction = str(event.get("text", ""))
-            self.query_one("#instruction", Static).update(self.instruction)
+            self._update("#instruction", self.instruction)
             self.kiosk.speak(self.instruction)
         elif kind == "MeasurementTaken":
             measurement = event.get("measurement") or {}
@@ -168,15 +168,22 @@ class ConsultationScreen(KioskScreen):
                 "connecting": _("Connecting to the doctor…"),
             }
             self.call_note = call_notes.get(str(event.get("state")), "")
-            self.query_one("#call-note", Static).update(self.call_note)
+            self._update("#call-note", self.call_note)
         elif kind == "ChatMessage":
             self.chat.append((str(event.get("sender")), str(event.get("text", ""))))
-            self.query_one("#chat", Static).update(self._chat_text())
+            self._update("#chat", self._chat_text())
 
     def _show_measurement(self, big: str, caption: str) -> None:
         self.measurement = (big, caption)
-        self.query_one("#measure-value", Digits).update(big)
-        self.query_one("#measure-caption", Static).update(caption)
+        for digits in self.query("#measure-value").results(Digits):
+            digits.update(big)
+        self._update("#measure-caption", caption)
+
+    def _update(self, selector: str, text: str) -> None:
+        # An event can arrive between the switch to this screen and its compose: the
+        # attributes keep it and compose shows it, so a missing widget is fine here.
+        for widget in self.query(selector).results(Static):
+            widget.update(text)
 
     @on(Button.Pressed, ".quick")
     async def quick(self, event: Button.Pressed) -> None:
