@@ -218,7 +218,7 @@ class Consultation:
 
     async def _on_prescription(self, msg: m.Prescription) -> None:
         self._require_consultation(msg)
-        await self.send_event(await self.printing.prescription(msg))
+        await self.send_event(await self.printing.prescription(msg, self.doctor))
 
     async def _on_summary(self, msg: m.Summary) -> None:
         self._require_consultation(msg)

@@ -27,12 +27,13 @@ class PrintRelay:
             raise m.MessageInvalid("Aucune imprimante dans cette cabine.", msg_id)
         return printer
 
-    async def prescription(self, msg: m.Prescription) -> m.CabinMessage:
+    async def prescription(
+        self, msg: m.Prescription, doctor: DoctorAccount | None = None
+    ) -> m.CabinMessage:
         printer = self._printer(msg.id)
+        data = with_account_prescriber(msg.prescription, doctor)
         try:
-            result = await printer.submit_prescription(
-                msg.prescription, self.ctx.lifecycle.session_id
-            )
+            result = await printer.submit_prescription(data, self.ctx.lifecycle.session_id)
         except Exception as exc:
             return _refused(exc, msg.id, "l'ordonnance")
         return m.Accepted(request="prescription", in_reply_to=msg.id, detail=_detail(result))
@@ -63,6 +64,24 @@ class PrintRelay:
             state=event.state,
             message=event.message_doctor,
         )
+
+
+def with_account_prescriber(
+    prescription: dict[str, Any], doctor: DoctorAccount | None
+) -> dict[str, Any]:
+    """The logged-in doctor's name, specialty and RPPS fill the prescriber fields the
+    console left empty (what the doctor typed wins)."""
+    if doctor is None:
+        return prescription
+    given = prescription.get("prescriber")
+    if given is not None and not isinstance(given, dict):
+        return prescription  # malformed: the printer's validation says so
+    account = {"name": doctor.display_name, "specialty": doctor.specialty, "rpps": doctor.rpps}
+    prescriber = dict(given or {})
+    for key, value in account.items():
+        if value and not prescriber.get(key):
+            prescriber[key] = value
+    return {**prescription, "prescriber": prescriber}
 
 
 def _detail(result: Any) -> str:

@@ -1,0 +1,38 @@
+"""The logged-in doctor's account fills the prescriber fields the console left empty."""
+
+from __future__ import annotations
+
+from video.config import DoctorAccount
+from video.printing import with_account_prescriber
+
+DOCTOR = DoctorAccount(
+    username="demo",
+    display_name="Dr Claire Martin",
+    password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+    rpps="10003456786",
+)
+
+
+def test_empty_fields_come_from_the_account() -> None:
+    data = {"prescriber": {"name": "", "address": "2 rue de Melun, 77000 Melun"}, "items": []}
+    merged = with_account_prescriber(data, DOCTOR)
+    assert merged["prescriber"] == {
+        "name": "Dr Claire Martin",
+        "specialty": "Médecine générale",
+        "rpps": "10003456786",
+        "address": "2 rue de Melun, 77000 Melun",
+    }
+    assert data["prescriber"]["name"] == ""  # the doctor's message is not changed
+
+
+def test_what_the_doctor_typed_wins() -> None:
+    data = {"prescriber": {"rpps": "10003456782", "specialty": "Pédiatrie"}}
+    merged = with_account_prescriber(data, DOCTOR)
+    assert merged["prescriber"]["rpps"] == "10003456782"
+    assert merged["prescriber"]["specialty"] == "Pédiatrie"
+
+
+def test_no_prescriber_block_gets_one_and_malformed_is_left_to_validation() -> None:
+    assert with_account_prescriber({}, DOCTOR)["prescriber"]["rpps"] == "10003456786"
+    assert with_account_prescriber({"prescriber": "x"}, DOCTOR) == {"prescriber": "x"}
+    assert with_account_prescriber({"prescriber": {}}, None) == {"prescriber": {}}
