@@ -55,6 +55,15 @@ class CallComponent(Component):
             "doctor_console": c.ws is not None,
             "connection": None if c.peer is None else c.peer.state,
             "restarts": c.restarts,
+            # What the cabin receives from the doctor (an operator sees a one-way call).
+            "received": None
+            if c.peer is None
+            else {
+                "video_frames": c.peer.frames.video,
+                "audio_frames": c.peer.frames.audio,
+                "width": c.peer.frames.width,
+                "height": c.peer.frames.height,
+            },
         }
 
     def routes(self) -> list[web.AbstractRouteDef]:
