@@ -1,0 +1,52 @@
+"""Fixtures of the end-to-end tests: bluezoo on a private bus (the BLE tests' own
+fixtures), the BLE blood-pressure monitor, the serial oximeter, headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devices.config import InstrumentKind
+from devices.sim.ble_peripheral import SimulatedBlePeripheral
+from devices.sim.serial_sim import SerialSimulator
+from tests.devices.ble.conftest import bluez, private_bus  # noqa: F401 - fixtures
+from tests.e2e.world import CHROMIUM, CHROMIUM_ARGS, start_oximeter
+
+
+@pytest.fixture
+async def bp_monitor(bluez: str) -> AsyncIterator[SimulatedBlePeripheral]:  # noqa: F811
+    """The blood-pressure monitor, advertising on bluezoo's hci1."""
+    peripheral = SimulatedBlePeripheral(InstrumentKind.BLOOD_PRESSURE, adapter="hci1")
+    await peripheral.start()
+    try:
+        yield peripheral
+    finally:
+        await peripheral.stop()
+
+
+@pytest.fixture
+async def oximeter(tmp_path: Path) -> AsyncIterator[SerialSimulator]:
+    sim = await start_oximeter(tmp_path)
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    for tool in (CHROMIUM, "pdftotext"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing (scripts/debian-packages.txt installs it)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
