@@ -20,9 +20,13 @@ FILENAME = "ui-token"
 def create_token(state_dir: Path) -> str:
     token = secrets.token_urlsafe(32)
     path = state_dir / FILENAME
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Written whole then renamed: the UI, re-reading it after a daemon restart, never
+    # reads a truncated token.
+    partial = path.with_suffix(".tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(token)
+    partial.replace(path)
     return token
 
 
