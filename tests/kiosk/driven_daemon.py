@@ -18,6 +18,7 @@ from kiosk.daemon import Daemon
 from kiosk.db import Transaction
 from kiosk.lifecycle import LifecycleStore, State, TransitionRefused
 from kiosk.settings import load_settings
+from kiosk.wiring import ComponentFactory
 
 
 class LifecycleDriver(Component):
@@ -51,10 +52,15 @@ def driver(ctx: Context) -> Component:
     return LifecycleDriver(ctx)
 
 
-def main() -> None:
+def run_with(extra: ComponentFactory) -> None:
+    """The production daemon on the config named by argv[1], plus one test component."""
     settings = load_settings(sys.argv[1])
     logs.setup("INFO")
-    asyncio.run(Daemon(settings, extra_components=[driver]).run())
+    asyncio.run(Daemon(settings, extra_components=[extra]).run())
+
+
+def main() -> None:
+    run_with(driver)
 
 
 if __name__ == "__main__":

@@ -26,14 +26,20 @@ class DaemonProcess:
         *,
         driven: bool = True,
         env: dict[str, str] | None = None,
+        module: str | None = None,
     ) -> None:
+        """The real daemon (`kiosk run`), or one with test routes: ``driven`` (lifecycle
+        driver) or ``module`` (a test module run as `python -m module CONFIG`)."""
         self.config = config
         self.state_dir = state_dir
         runtime = state_dir / "runtime.json"
         runtime.unlink(missing_ok=True)
-        module = "tests.kiosk.driven_daemon" if driven else "kiosk.cli"
-        args = [sys.executable, "-m", module]
-        args += [str(config)] if driven else ["run", "--config", str(config)]
+        if module is None and driven:
+            module = "tests.kiosk.driven_daemon"
+        if module is None:
+            args = [sys.executable, "-m", "kiosk.cli", "run", "--config", str(config)]
+        else:
+            args = [sys.executable, "-m", module, str(config)]
         self.proc = subprocess.Popen(
             args,
             cwd=REPO,

@@ -7,17 +7,12 @@ daemon (every component, storage, signals)."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
-
 from aiohttp import web
 
-from kiosk import logs
 from kiosk.component import Component, Context
-from kiosk.daemon import Daemon
-from kiosk.settings import load_settings
 from printer.errors import PrescriptionInvalid
 from printer.service import PrinterService
+from tests.kiosk.driven_daemon import run_with
 
 
 class PrintDriver(Component):
@@ -41,9 +36,7 @@ def driver(ctx: Context) -> Component:
 
 
 def main() -> None:
-    settings = load_settings(sys.argv[1])
-    logs.setup("INFO")
-    asyncio.run(Daemon(settings, extra_components=[driver]).run())
+    run_with(driver)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.kiosk.process import REPO, START_TIMEOUT_S, DaemonProcess
+from tests.kiosk.process import DaemonProcess
 from tests.printer.conftest import needs_root, write_cabin_config
 from tests.printer.cups_env import PrivateCups, printed_copies, remove_copies, wait_for_copies
 
@@ -23,29 +20,7 @@ class PrintDaemonProcess(DaemonProcess):
     """DaemonProcess running tests.printer.print_daemon (the daemon + a submit route)."""
 
     def __init__(self, config: Path, state_dir: Path) -> None:
-        import json
-
-        self.config = config
-        self.state_dir = state_dir
-        runtime = state_dir / "runtime.json"
-        runtime.unlink(missing_ok=True)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.printer.print_daemon", str(config)],
-            cwd=REPO,
-            env=dict(os.environ),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not runtime.exists():
-            if self.proc.poll() is not None:
-                out = self.proc.stdout.read().decode() if self.proc.stdout else ""
-                raise RuntimeError(f"daemon exited with {self.proc.returncode}: {out}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise TimeoutError("daemon did not start")
-            time.sleep(0.02)
-        self.url = json.loads(runtime.read_text())["url"]
+        super().__init__(config, state_dir, module="tests.printer.print_daemon")
 
 
 def document(state_dir: Path, doc_id: str) -> dict[str, Any]:
