@@ -4,7 +4,8 @@ fixtures), the BLE blood-pressure monitor, the serial oximeter, headless Chromiu
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from devices.sim.serial_sim import SerialSimulator
 from tests.devices.ble.conftest import bluez, private_bus  # noqa: F401 - fixtures
 from tests.e2e.world import CHROMIUM, CHROMIUM_ARGS, start_oximeter
+from tests.printer.cups_env import PrivateCups
 
 
 @pytest.fixture
@@ -50,3 +52,19 @@ async def browser() -> AsyncIterator[Any]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture
+def private_cups() -> Iterator[PrivateCups]:
+    """A cupsd of the test's own with a cups-pdf queue "PDF": this test disables it
+    without touching the machine's CUPS (which other tests print to)."""
+    # cupsd's socket path must stay short (sun_path is 108 bytes).
+    root = Path(f"/tmp/kiosk-e2e-cups-{uuid.uuid4().hex[:8]}")
+    cups = PrivateCups(root)
+    try:
+        cups.start()
+        yield cups
+    finally:
+        cups.enable()
+        cups.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,131 @@
+"""The full-day world, killed with SIGKILL mid-consultation right after the doctor signed
+a prescription that could not print yet (its CUPS queue disabled: stored, not printed).
+
+On restart the cabin is locked, the prescription prints exactly once when the printer
+comes back, the patient leaves, the referent logs the disinfection on the touchscreen
+and the hygiene log chain verifies (`kiosk hygiene verify`)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from devices.sim.ble_peripheral import SimulatedBlePeripheral
+from devices.sim.serial_sim import SerialSimulator
+from tests.e2e.doctor_page import open_console, page_frames_advance, sign_prescription
+from tests.e2e.touchscreen import referent_disinfects, touchscreen
+from tests.e2e.world import (
+    STEP_S,
+    Cabin,
+    eventually,
+    hygiene_verify,
+    start_daemon,
+    stop_daemon,
+    write_config,
+)
+from tests.printer.cups_env import PrivateCups, printed_copies
+
+MEDICATION = "Ibuprofène 200 mg comprimé"
+# After the one copy appears, how long nothing more may come (a duplicate would follow
+# within a poll or two of the printer component).
+NO_DUPLICATE_S = 3.0
+
+
+def prescription(state_dir: Path) -> dict[str, Any]:
+    conn = sqlite3.connect(f"file:{state_dir / 'cabin.sqlite3'}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute("SELECT * FROM print_documents WHERE kind = 'prescription'").fetchall()
+    finally:
+        conn.close()
+    assert len(rows) == 1, [dict(r) for r in rows]
+    return dict(rows[0])
+
+
+def cups_jobs(cups: PrivateCups) -> str:
+    done = subprocess.run(
+        ["lpstat", "-h", str(cups.socket), "-o"], capture_output=True, text=True, check=False
+    )
+    return done.stdout
+
+
+async def test_sigkill_mid_consultation_after_signing(
+    tmp_path: Path,
+    bluez: str,
+    bp_monitor: SimulatedBlePeripheral,
+    oximeter: SerialSimulator,
+    browser: Any,
+    private_cups: PrivateCups,
+) -> None:
+    started = time.time()
+    config = write_config(tmp_path, oximeter.link, cups_server=str(private_cups.socket))
+    daemon = await start_daemon(config, bluez)
+    try:
+        cabin = Cabin(daemon)
+        await cabin.add_appointment("123456", "Durand", "Louise", "1955-07-14")
+        for path, body in (
+            ("/api/ui/checkin/start", {}),
+            ("/api/ui/checkin/code", {"code": "123456"}),
+            (
+                "/api/ui/checkin/identity",
+                {"family_name": "Durand", "given_name": "Louise", "birth_date": "1955-07-14"},
+            ),
+            ("/api/ui/checkin/consent", {"teleconsultation": True, "data_processing": True}),
+            ("/api/ui/checkin/questionnaire", {"reason": "pain"}),
+        ):
+            status, answer = await cabin.ui(path, body)
+            assert status == 200, (path, answer)
+        page = await open_console(browser, cabin.url)
+        await page.wait_for_selector("#cabin-state[data-state=waiting]")
+        await page.click("#join")
+        await page_frames_advance(page)
+
+        # The printer is off: the signed prescription is stored, not printed.
+        private_cups.disable()
+        await sign_prescription(page, MEDICATION, "F")
+        number = str(prescription(daemon.state_dir)["number"])
+        assert (await cabin.status())["state"] == "in_consultation"
+
+        daemon.kill()
+        await page.close()
+        assert printed_copies(number, started) == []
+
+        daemon = await start_daemon(config, bluez)
+        cabin = Cabin(daemon)
+        status = await cabin.status()
+        assert status["locked"] is True, status
+        assert status["state"] in ("checkout", "awaiting_disinfection"), status
+        code, body = await cabin.ui("/api/ui/checkin/start")
+        assert (code, body.get("code")) == (409, "locked"), body
+
+        # The printer comes back: the prescription prints, once.
+        private_cups.enable()
+        copies = await eventually(
+            lambda: printed_copies(number, started), "the prescription printed", within_s=60
+        )
+        await eventually(
+            lambda: prescription(daemon.state_dir)["state"] == "completed",
+            "the printer component sees its job completed",
+            within_s=60,
+        )
+        await asyncio.sleep(NO_DUPLICATE_S)  # a duplicate would show by now
+        copies = printed_copies(number, started)
+        assert len(copies) == 1, f"{len(copies)} copies; CUPS jobs: {cups_jobs(private_cups)}"
+
+        # The patient leaves; the referent cleans; the log verifies.
+        if status["state"] == "checkout":
+            code, body = await cabin.ui("/api/ui/leave")
+            assert code == 200, body
+        await cabin.wait_status(lambda s: s["state"] == "awaiting_disinfection", "locked")
+        async with touchscreen(cabin) as (_app, pilot):
+            steps = await referent_disinfects(pilot)
+        assert {"siege", "ecran"} <= set(steps), steps
+        await cabin.wait_status(lambda s: s["state"] == "idle", "idle", within_s=STEP_S)
+        verified = hygiene_verify(config)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+    finally:
+        print(stop_daemon(daemon)[-6000:])  # the daemon's log, on failure
