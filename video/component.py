@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from kiosk.component import Component, Context
 from video import messages as m
@@ -65,6 +65,13 @@ class CallComponent(Component):
                 "height": c.peer.frames.height,
             },
         }
+
+    async def close_long_requests(self) -> None:
+        """Called by the HTTP server at shutdown: close the doctor's signaling socket,
+        which the server would otherwise wait for until the daemon's shutdown timeout."""
+        ws = self.consultation.ws
+        if ws is not None:
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"cabin daemon stopping")
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [
