@@ -54,6 +54,7 @@ def cups_jobs(cups: PrivateCups) -> str:
 
 
 async def test_sigkill_mid_consultation_after_signing(
+    *,
     tmp_path: Path,
     bluez: str,
     bp_monitor: SimulatedBlePeripheral,
