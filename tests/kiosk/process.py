@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -40,23 +41,39 @@ class DaemonProcess:
             args = [sys.executable, "-m", "kiosk.cli", "run", "--config", str(config)]
         else:
             args = [sys.executable, "-m", module, str(config)]
-        self.proc = subprocess.Popen(
-            args,
-            cwd=REPO,
-            env={**os.environ, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        # Output to a file, not a pipe: a pipe nobody reads fills up (64 KiB) and then
+        # blocks the daemon's logging, hence its event loop, in a long test.
+        state_dir.parent.mkdir(parents=True, exist_ok=True)
+        fd, log = tempfile.mkstemp(dir=state_dir.parent, prefix="daemon-", suffix=".log")
+        self.log = Path(log)
+        try:
+            self.proc = subprocess.Popen(
+                args,
+                cwd=REPO,
+                env={**os.environ, **(env or {})},
+                stdout=fd,
+                stderr=subprocess.STDOUT,
+            )
+        finally:
+            os.close(fd)  # the child has its own copy
+        try:
+            self.url: str = self._wait_started(runtime)
+        except BaseException:
+            # The caller gets no object to stop: never leave the process (and its pipe)
+            # behind, running after the test and collected later, inside another test.
+            self.kill()
+            raise
+
+    def _wait_started(self, runtime: Path) -> str:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not runtime.exists():
             if self.proc.poll() is not None:
-                out = self.proc.stdout.read().decode() if self.proc.stdout else ""
-                raise RuntimeError(f"daemon exited with {self.proc.returncode}: {out}")
+                raise RuntimeError(f"daemon exited with {self.proc.returncode}: {self.output()}")
             if time.monotonic() > deadline:
-                self.kill()
                 raise TimeoutError("daemon did not start")
             time.sleep(0.02)
-        self.url: str = json.loads(runtime.read_text())["url"]
+        url: str = json.loads(runtime.read_text())["url"]
+        return url
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(self.url + path, timeout=10) as resp:
@@ -75,20 +92,22 @@ class DaemonProcess:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read())
 
+    def output(self) -> str:
+        """What the daemon printed (its JSON log lines) so far."""
+        return self.log.read_text(errors="replace")
+
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
-        self._close()
 
     def terminate(self, timeout: float = 10.0) -> tuple[int, float, str]:
+        """SIGTERM; (exit code, seconds it took, output). Killed if it outlives ``timeout``
+        (subprocess.TimeoutExpired is raised then)."""
         start = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=timeout)
-        elapsed = time.monotonic() - start
-        out = self.proc.stdout.read().decode() if self.proc.stdout else ""
-        self._close()
-        return code, elapsed, out
-
-    def _close(self) -> None:
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        return code, time.monotonic() - start, self.output()
