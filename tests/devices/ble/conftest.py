@@ -87,6 +87,8 @@ def private_bus() -> Iterator[str]:
     address = proc.stdout.readline().strip()
     if not address:
         proc.kill()
+        proc.wait(timeout=10)
+        proc.stdout.close()
         raise RuntimeError("dbus-daemon did not start")
     yield address
     proc.terminate()
