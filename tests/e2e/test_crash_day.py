@@ -7,7 +7,6 @@ and the hygiene log chain verifies (`kiosk hygiene verify`)."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import subprocess
 import time
@@ -30,9 +29,6 @@ from tests.e2e.world import (
 from tests.printer.cups_env import PrivateCups, printed_copies
 
 MEDICATION = "Ibuprofène 200 mg comprimé"
-# After the one copy appears, how long nothing more may come (a duplicate would follow
-# within a poll or two of the printer component).
-NO_DUPLICATE_S = 3.0
 
 
 def prescription(state_dir: Path) -> dict[str, Any]:
@@ -78,8 +74,8 @@ async def test_sigkill_mid_consultation_after_signing(
             ("/api/ui/checkin/consent", {"teleconsultation": True, "data_processing": True}),
             ("/api/ui/checkin/questionnaire", {"reason": "pain"}),
         ):
-            status, answer = await cabin.ui(path, body)
-            assert status == 200, (path, answer)
+            code, answer = await cabin.ui(path, body)
+            assert code == 200, (path, answer)
         page = await open_console(browser, cabin.url)
         await page.wait_for_selector("#cabin-state[data-state=waiting]")
         await page.click("#join")
@@ -113,7 +109,8 @@ async def test_sigkill_mid_consultation_after_signing(
             "the printer component sees its job completed",
             within_s=60,
         )
-        await asyncio.sleep(NO_DUPLICATE_S)  # a duplicate would show by now
+        # Nothing more is queued in CUPS: no second copy is on its way.
+        await eventually(lambda: cups_jobs(private_cups) == "", "the CUPS queue empties")
         copies = printed_copies(number, started)
         assert len(copies) == 1, f"{len(copies)} copies; CUPS jobs: {cups_jobs(private_cups)}"
 
