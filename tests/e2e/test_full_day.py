@@ -145,7 +145,7 @@ async def test_a_full_day_in_one_cabin(
             assert "DUPONT" not in (await page.text_content("body") or "").upper()
 
             # The next patient is refused until the cabin is cleaned.
-            await cabin.add_appointment("654321", "Martin", "Paul", "1960-05-10")
+            await cabin.add_appointment("654321", "Lefebvre", "Jeanne", "1960-05-10")
             code, body = await cabin.ui("/api/ui/checkin/start")
             assert (code, body.get("code")) == (409, "locked"), body
             await on_screen(pilot, WelcomeScreen)
@@ -160,7 +160,7 @@ async def test_a_full_day_in_one_cabin(
             assert status["locked"] is False
 
             # A second consultation: check-in, join, end.
-            await check_in(pilot, "654321", "MARTIN", "PAUL", "10051960")
+            await check_in(pilot, "654321", "LEFEBVRE", "JEANNE", "10051960")
             await page.wait_for_selector("#cabin-state[data-state=waiting]")
             await page.click("#join")
             await on_screen(pilot, ConsultationScreen)
@@ -172,9 +172,21 @@ async def test_a_full_day_in_one_cabin(
             await cabin.wait_status(lambda s: s["state"] == "awaiting_disinfection", "locked")
             # SIGTERM with the doctor's console and the touchscreen still connected: the
             # daemon closes their sockets and stops within 5 s.
-            code, elapsed, _out = await asyncio.to_thread(daemon.terminate)
+            code, elapsed, out = await asyncio.to_thread(daemon.terminate)
             assert code == 0 and elapsed < 5.0, f"SIGTERM: exit {code} after {elapsed:.1f} s"
             await page.close()
+        # The day's log: no error, and no patient data (invariant 3).
+        assert '"level": "error"' not in out, out[-6000:]
+        for private in (
+            "Dupont",
+            "Hélène",
+            "1948-03-02",
+            "02/03/1948",
+            "Lefebvre",
+            "Jeanne",
+            "Amoxicilline",
+        ):
+            assert private.lower() not in out.lower(), f"{private!r} in the daemon's log"
         verified = hygiene_verify(config)
         assert verified.returncode == 0, verified.stdout + verified.stderr
     finally:

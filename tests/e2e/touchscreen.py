@@ -25,11 +25,15 @@ from tests.e2e.world import REFERENT_PIN, STEP_S, Cabin
 from tests.ui.conftest import wait_until
 from tests.ui.pilot_helpers import SIZE, keyboard, keypad, screen_text, touch
 
+# The goodbye screen shows this long before the welcome screen comes back (a cabin waits
+# longer: the patient reads it).
+GOODBYE_S = 0.5
+
 
 @asynccontextmanager
 async def touchscreen(cabin: Cabin) -> AsyncIterator[tuple[KioskApp, Pilot[None]]]:
     client = DaemonClient(cabin.url, cabin.ui_token)
-    app = KioskApp(client)
+    app = KioskApp(client, goodbye_s=GOODBYE_S)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.connected, "the touchscreen connects")
