@@ -8,6 +8,7 @@ import sqlite3
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -23,6 +24,7 @@ CREATE TABLE IF NOT EXISTS appointments (
     given_name TEXT NOT NULL,
     birth_date TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '',
+    sex TEXT,
     created_at TEXT NOT NULL,
     used_at TEXT
 );
@@ -47,6 +49,9 @@ class AppointmentIn(BaseModel):
     birth_date: date
     reason: str = Field("", max_length=500)
     code: str | None = Field(None, pattern=r"^[0-9]{6}$", description="generated when absent")
+    sex: Literal["F", "M"] | None = Field(
+        None, description="F or M, as a prescription must state it (filled in for the doctor)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> AppointmentIn:
@@ -70,6 +75,7 @@ class Appointment:
     birth_date: date
     reason: str
     used_at: datetime | None
+    sex: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -81,6 +87,7 @@ class Appointment:
             "given_name": self.given_name,
             "birth_date": self.birth_date.isoformat(),
             "reason": self.reason,
+            "sex": self.sex,
             "used": self.used_at is not None,
         }
 
@@ -93,6 +100,9 @@ class AppointmentStore:
     def __init__(self, path: Path | str) -> None:
         self.conn = connect(path)
         self.conn.executescript(SCHEMA)
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(appointments)")}
+        if "sex" not in columns:  # a database from before the column
+            self.conn.execute("ALTER TABLE appointments ADD COLUMN sex TEXT")
 
     def close(self) -> None:
         self.conn.close()
@@ -114,10 +124,11 @@ class AppointmentStore:
                 birth_date=data.birth_date,
                 reason=data.reason,
                 used_at=None,
+                sex=data.sex,
             )
             c.execute(
                 "INSERT INTO appointments (id, code, slot_start, slot_end, family_name, "
-                "given_name, birth_date, reason, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                "given_name, birth_date, reason, sex, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     appt.id,
                     appt.code,
@@ -127,6 +138,7 @@ class AppointmentStore:
                     appt.given_name,
                     appt.birth_date.isoformat(),
                     appt.reason,
+                    appt.sex,
                     datetime.now(UTC).isoformat(),
                 ),
             )
@@ -201,4 +213,5 @@ def _row(r: sqlite3.Row) -> Appointment:
         birth_date=date.fromisoformat(r["birth_date"]),
         reason=r["reason"],
         used_at=None if r["used_at"] is None else datetime.fromisoformat(r["used_at"]),
+        sex=r["sex"],
     )

@@ -177,6 +177,7 @@ class CheckinComponent(Component):
         patient.appointment_id = appt.id
         patient.appt_family, patient.appt_given = appt.family_name, appt.given_name
         patient.appt_birth = appt.birth_date
+        patient.appt_sex = appt.sex
         patient.answers["booked_reason"] = appt.reason
         patient.step = "identity"
         return web.json_response({"step": "identity"})

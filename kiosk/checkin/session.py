@@ -22,6 +22,7 @@ class PatientSession:
     appt_family: str = dataclasses.field(default="", repr=False)
     appt_given: str = dataclasses.field(default="", repr=False)
     appt_birth: date | None = dataclasses.field(default=None, repr=False)
+    appt_sex: str | None = dataclasses.field(default=None, repr=False)  # from the booking
     family_name: str = dataclasses.field(default="", repr=False)
     given_name: str = dataclasses.field(default="", repr=False)
     birth_date: date | None = dataclasses.field(default=None, repr=False)
@@ -38,6 +39,7 @@ class PatientSession:
             "family_name": self.family_name,
             "given_name": self.given_name,
             "birth_date": self.birth_date.isoformat(),
+            "sex": self.appt_sex,
             "age": self.age,
             "representative_present": self.representative_present,
             "walk_in": self.walk_in,
@@ -49,5 +51,6 @@ class PatientSession:
         """Overwrite what we can before dropping the object (defence in depth)."""
         self.family_name = self.given_name = self.appt_family = self.appt_given = ""
         self.birth_date = self.appt_birth = None
+        self.appt_sex = None
         self.age = None
         self.answers.clear()
