@@ -55,11 +55,12 @@ PRESCRIBER = {
 }
 
 
-async def sign_prescription(page: Any, medication: str, sex: str) -> None:
-    """Fills the form as the doctor does (the patient's name and birth date are filled in
-    from the check-in; the check-in does not ask the sex a prescription must carry, the
-    doctor picks it) and signs it; returns once the print job shows in the page."""
-    await page.select_option("[data-path='patient.sex']", sex)
+async def sign_prescription(page: Any, medication: str, sex: str | None = None) -> None:
+    """Fills the form as the doctor does (the patient is filled in from the check-in,
+    the sex from the booking when it has it; else the doctor picks ``sex``) and signs
+    it; returns once the print job shows in the page."""
+    if sex is not None:
+        await page.select_option("[data-path='patient.sex']", sex)
     for path, value in PRESCRIBER.items():
         await page.fill(f"[data-path='{path}']", value)
     await page.fill("[data-path='items.0.medication']", medication)

@@ -75,7 +75,7 @@ async def test_a_full_day_in_one_cabin(
     daemon = await start_daemon(config, bluez)
     try:
         cabin = Cabin(daemon)
-        await cabin.add_appointment("123456", "Dupont", "Hélène", "1948-03-02")
+        await cabin.add_appointment("123456", "Dupont", "Hélène", "1948-03-02", "F")
         # The instruments connect: bleak on hci0 to the monitor, pyserial to the pty.
         await cabin.wait_status(
             lambda s: (
@@ -118,7 +118,8 @@ async def test_a_full_day_in_one_cabin(
             await until(pilot, lambda: measure_shown(app) == "97", "the SpO2")
 
             # The prescription, signed in the console, prints through CUPS.
-            await sign_prescription(page, MEDICATION, "F")
+            assert await page.input_value("[data-path='patient.sex']") == "F"  # booked
+            await sign_prescription(page, MEDICATION)
             await page.wait_for_selector("#print-jobs li[data-state=completed]")
             numbers = prescription_numbers(daemon.state_dir)
             assert len(numbers) == 1, numbers

@@ -239,7 +239,9 @@ class Cabin:
         assert code == 200, body
         return dict(body)
 
-    async def add_appointment(self, code: str, family: str, given: str, birth: str) -> None:
+    async def add_appointment(
+        self, code: str, family: str, given: str, birth: str, sex: str | None = None
+    ) -> None:
         now = datetime.now(UTC)
         body = {
             "slot_start": (now - timedelta(minutes=5)).isoformat(),
@@ -249,6 +251,8 @@ class Cabin:
             "birth_date": birth,
             "code": code,
         }
+        if sex is not None:
+            body["sex"] = sex
         auth = {"Authorization": f"Bearer {TEST_TOKEN}"}
         status, answer = await self.request("POST", "/api/appointments", body, auth)
         assert status in (200, 201), answer
