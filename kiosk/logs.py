@@ -32,3 +32,6 @@ def setup(level: str = "INFO", stream: object = None) -> None:
     root.setLevel(level)
     # aiohttp's access log would write URLs (appointment ids): keep it quiet.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # aioice logs each ICE candidate pair check (a dozen lines a call, with the doctor's
+    # network addresses); video.peer logs the call's connection states.
+    logging.getLogger("aioice").setLevel(logging.WARNING)
