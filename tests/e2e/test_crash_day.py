@@ -26,7 +26,10 @@ from tests.e2e.world import (
     stop_daemon,
     write_config,
 )
+from tests.printer.conftest import needs_root
 from tests.printer.cups_env import PrivateCups, printed_copies
+
+pytestmark = needs_root  # the private cupsd runs the cups-pdf backend as root
 
 MEDICATION = "Ibuprofène 200 mg comprimé"
 

@@ -167,6 +167,8 @@ async def test_a_full_day_in_one_cabin(
             await on_screen(pilot, ConsultationScreen)
             await page_frames_advance(page)
             assert measure_shown(app) == "", "a measurement of the first patient shows"
+            assert await page.locator("#measurements tr").count() == 0
+            assert "DUPONT" not in (await page.text_content("body") or "").upper()
             await page.click("#end")
             await on_screen(pilot, CheckoutScreen)
             await touch(pilot, "#leave")
@@ -178,6 +180,7 @@ async def test_a_full_day_in_one_cabin(
             await page.close()
         # The day's log: no error, and no patient data (invariant 3).
         assert '"level": "error"' not in out, out[-6000:]
+        assert '"logger": "aioice' not in out, "ICE pair checks logged (the doctor's addresses)"
         for private in (
             "Dupont",
             "Hélène",
