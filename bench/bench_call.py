@@ -37,20 +37,11 @@ from aiohttp import ClientSession, web
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.chromium import CHROMIUM  # noqa: E402 - after the path
+from tests.chromium import CHROMIUM_FLAGS as BASE_FLAGS  # noqa: E402
+
 PAGE = Path(__file__).with_name("bench_call_page.html")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--use-fake-device-for-media-stream=fps=30",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
+CHROMIUM_FLAGS = [*BASE_FLAGS, "--autoplay-policy=no-user-gesture-required"]
 SIZES = [(640, 480), (1280, 720)]
 FPS = 30
 FIRST_FRAME_BOUND_S = 30.0

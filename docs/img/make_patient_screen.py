@@ -25,6 +25,8 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from tests.chromium import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402 - after the path
+
 OUT = Path(__file__).with_name("patient-screen.png")
 PAGE = REPO / "bench" / "bench_call_page.html"
 SCREEN = (1920, 1080)
@@ -33,17 +35,6 @@ UI_CELLS = (120, 56)  # foot at ~10x19 px per cell in the other 60 %
 DOCTOR_CAMERA = (640, 480)
 FRAMES_BEFORE_SHOT = 45
 BOUND_S = 30.0
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--use-fake-device-for-media-stream=fps=30",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def free_port() -> int:
@@ -119,7 +110,7 @@ async def main() -> None:
     video_png = OUT.with_name("patient-screen-video.png")
     svg = await ui_svg()
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             await video_window_png(browser, video_png)
             video_b64 = base64.b64encode(video_png.read_bytes()).decode()

@@ -31,24 +31,13 @@ from kiosk.events import (
     MeasurementTaken,
 )
 from kiosk.lifecycle import PATIENT_STATES, State
+from tests.chromium import CHROMIUM
+from tests.chromium import CHROMIUM_FLAGS as CHROMIUM_ARGS
 from tests.video.conftest import DOCTOR_PASSWORD, DOCTOR_USER, RunningCabin
 from tests.video.doctor_client import wait_for
 
 NETNS_ENV = "KIOSK_CALL_TEST_NETNS"
 IN_NETNS = os.environ.get(NETNS_ENV) == "1"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--use-fake-device-for-media-stream=fps=30",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 REPO = Path(__file__).resolve().parents[2]
 CUT_S = 6.0  # long enough for both sides to notice (the cabin after 4 s without frames)
 STEP_S = 25.0

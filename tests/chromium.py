@@ -1,0 +1,19 @@
+"""Debian's Chromium as the doctor's browser (tests, bench, screenshots): where it is and
+the flags that matter (design.md). Launched by playwright with executable_path=CHROMIUM,
+never `playwright install`."""
+
+from __future__ import annotations
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--use-fake-device-for-media-stream=fps=30",  # a moving test pattern as the camera
+    "--use-fake-ui-for-media-stream",  # camera and microphone allowed without a prompt
+    "--allow-loopback-in-peer-connection",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
