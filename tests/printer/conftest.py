@@ -146,30 +146,28 @@ needs_root = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def private_cups(tmp_path: Path) -> Iterator[PrivateCups]:
+def _running_cups(*, fake_printer: bool) -> Iterator[PrivateCups]:
     # cupsd's socket path must stay short (sun_path is 108 bytes).
     root = Path(f"/tmp/kiosk-cups-{uuid.uuid4().hex[:8]}")
-    cups = PrivateCups(root)
+    cups = PrivateCups(root, fake_printer=fake_printer)
     try:
         cups.start()
         yield cups
     finally:
         cups.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def private_cups() -> Iterator[PrivateCups]:
+    """A private cupsd with the cups-pdf queue PDF."""
+    yield from _running_cups(fake_printer=False)
 
 
 @pytest.fixture
 def fake_cups() -> Iterator[PrivateCups]:
     """A private cupsd with a FAKE queue whose paper, jam or door the test controls."""
-    root = Path(f"/tmp/kiosk-cups-{uuid.uuid4().hex[:8]}")
-    cups = PrivateCups(root, fake_printer=True)
-    try:
-        cups.start()
-        yield cups
-    finally:
-        cups.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    yield from _running_cups(fake_printer=True)
 
 
 @pytest.fixture
