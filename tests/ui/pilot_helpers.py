@@ -58,6 +58,16 @@ async def keyboard(pilot: Pilot[None], text: str) -> None:
         await touch(pilot, "#kb-space" if char == " " else f"#kb-{flat.index(char)}")
 
 
+async def type_identity(pilot: Pilot[None], family: str, given: str, birth: str) -> None:
+    """On the identity screen: family name, given name, then birth date as DDMMYYYY."""
+    await keyboard(pilot, family)
+    await touch(pilot, "#next")
+    await keyboard(pilot, given)
+    await touch(pilot, "#next")
+    await keypad(pilot, birth)
+    await touch(pilot, "#next")
+
+
 def text_of(app: KioskApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
 

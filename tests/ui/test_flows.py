@@ -43,6 +43,7 @@ from tests.ui.pilot_helpers import (
     text_of,
     touch,
     touchscreen,
+    type_identity,
     until,
 )
 
@@ -59,12 +60,7 @@ async def test_normal_consultation(start_cabin: StartCabin) -> None:
         await keypad(pilot, "123456")
         await touch(pilot, "#next")
         await on_screen(pilot, IdentityScreen)
-        await keyboard(pilot, "DUPONT")
-        await touch(pilot, "#next")
-        await keyboard(pilot, "HÉLÈNE")
-        await touch(pilot, "#next")
-        await keypad(pilot, "02031948")
-        await touch(pilot, "#next")
+        await type_identity(pilot, "DUPONT", "HÉLÈNE", "02031948")
         await on_screen(pilot, ConsentScreen)
         await touch(pilot, "#agree-teleconsultation")
         await touch(pilot, "#agree-data_processing")
@@ -153,13 +149,7 @@ async def test_minor_without_representative(start_cabin: StartCabin) -> None:
         await on_screen(pilot, CodeScreen)
         await touch(pilot, "#walk-in")
         await on_screen(pilot, IdentityScreen)
-        await keyboard(pilot, "MARTIN")
-        await touch(pilot, "#next")
-        await keyboard(pilot, "LÉA")
-        await touch(pilot, "#next")
-        year = date.today().year - 16
-        await keypad(pilot, f"0101{year}")
-        await touch(pilot, "#next")
+        await type_identity(pilot, "MARTIN", "LÉA", f"0101{date.today().year - 16}")
         await on_screen(pilot, RepresentativeScreen)
         await touch(pilot, "#absent")
         await on_screen(pilot, RefusedScreen)
@@ -177,12 +167,7 @@ async def test_minor_with_representative_goes_on(start_cabin: StartCabin) -> Non
         await touch(pilot, "#start")
         await touch(pilot, "#walk-in")
         await on_screen(pilot, IdentityScreen)
-        await keyboard(pilot, "MARTIN")
-        await touch(pilot, "#next")
-        await keyboard(pilot, "LÉA")
-        await touch(pilot, "#next")
-        await keypad(pilot, f"0101{date.today().year - 16}")
-        await touch(pilot, "#next")
+        await type_identity(pilot, "MARTIN", "LÉA", f"0101{date.today().year - 16}")
         await on_screen(pilot, RepresentativeScreen)
         await touch(pilot, "#present")
         await on_screen(pilot, ConsentScreen)
@@ -196,12 +181,7 @@ async def test_refused_consent(start_cabin: StartCabin) -> None:
         await touch(pilot, "#start")
         await touch(pilot, "#walk-in")
         await on_screen(pilot, IdentityScreen)
-        await keyboard(pilot, "DURAND")
-        await touch(pilot, "#next")
-        await keyboard(pilot, "PAUL")
-        await touch(pilot, "#next")
-        await keypad(pilot, "15061960")
-        await touch(pilot, "#next")
+        await type_identity(pilot, "DURAND", "PAUL", "15061960")
         await on_screen(pilot, ConsentScreen)
         await touch(pilot, "#agree-teleconsultation")
         await touch(pilot, "#next")  # one agreement is not enough
