@@ -20,6 +20,7 @@ from tests.e2e.touchscreen import referent_disinfects, touchscreen
 from tests.e2e.world import (
     STEP_S,
     Cabin,
+    drop_dead_clients_link,
     eventually,
     hygiene_verify,
     start_daemon,
@@ -79,6 +80,9 @@ async def test_sigkill_mid_consultation_after_signing(
         ):
             code, answer = await cabin.ui(path, body)
             assert code == 200, (path, answer)
+        await cabin.wait_status(
+            lambda s: all(i["state"] == "ready" for i in s["instruments"]), "instruments ready"
+        )
         page = await open_console(browser, cabin.url)
         await page.wait_for_selector("#cabin-state[data-state=waiting]")
         await page.click("#join")
@@ -92,6 +96,7 @@ async def test_sigkill_mid_consultation_after_signing(
 
         daemon.kill()
         await page.close()
+        await drop_dead_clients_link(bluez)
         assert printed_copies(number, started) == []
 
         daemon = await start_daemon(config, bluez)
@@ -101,6 +106,10 @@ async def test_sigkill_mid_consultation_after_signing(
         assert status["state"] in ("checkout", "awaiting_disinfection"), status
         code, body = await cabin.ui("/api/ui/checkin/start")
         assert (code, body.get("code")) == (409, "locked"), body
+        # The instruments come back by themselves.
+        await cabin.wait_status(
+            lambda s: all(i["state"] == "ready" for i in s["instruments"]), "instruments ready"
+        )
 
         # The printer comes back: the prescription prints, once.
         private_cups.enable()
