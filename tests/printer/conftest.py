@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import os
@@ -24,6 +23,7 @@ from kiosk.lifecycle import Lifecycle, LifecycleStore
 from kiosk.settings import CabinSettings, load_settings
 from kiosk.tasks import TaskSupervisor
 from printer.service import PrinterService
+from tests import polling
 from tests.printer.cups_env import PrivateCups
 
 REPO = Path(__file__).resolve().parents[2]
@@ -177,12 +177,7 @@ def test_start() -> float:
 
 async def until(predicate: Callable[[], bool], within: float, what: str) -> None:
     """Polls ``predicate`` until true; fails after ``within`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not predicate():
-        if loop.time() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+    await polling.until(predicate, within, what)
 
 
 class EventLog:

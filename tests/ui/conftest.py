@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +18,7 @@ from kiosk.lifecycle import LifecycleStore
 from kiosk.settings import load_settings
 from kiosk.ui_auth import HEADER
 from tests.kiosk.conftest import BASE_TOML, TEST_TOKEN_DIGEST
+from tests.polling import until
 
 # argon2 hash of "2468" (the technician PIN of the tests).
 TECH_PIN = "2468"
@@ -96,11 +95,7 @@ StartCabin = Callable[..., Any]
 
 async def wait_until(predicate: Callable[[], bool], within_s: float = 5.0) -> None:
     """Polls ``predicate`` until it holds; fails after ``within_s``."""
-    deadline = time.monotonic() + within_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within_s} s")
-        await asyncio.sleep(0.01)
+    await until(predicate, within_s)
 
 
 @pytest.fixture

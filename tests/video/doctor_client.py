@@ -10,6 +10,7 @@ import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 
+from tests.polling import until
 from tests.video.conftest import DOCTOR_PASSWORD, DOCTOR_USER
 
 WAIT_S = 20.0
@@ -115,6 +116,4 @@ class DoctorClient:
 
 async def wait_for(predicate: Any, limit_s: float = WAIT_S) -> None:
     """Poll with a bound (no fixed sleeps)."""
-    async with asyncio.timeout(limit_s):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by other tasks
-            await asyncio.sleep(0.05)
+    await until(predicate, limit_s)

@@ -3,7 +3,6 @@ rendered by pygame-ce headless (SDL dummy driver); every remote track drained.""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
 
+from tests.polling import until
 from video.config import CallSettings
 from video.media import cabin_tracks
 from video.media_synthetic import BeepTrack, SolidColorTrack
@@ -25,10 +25,7 @@ COLOR_TOLERANCE = 12  # VP8 + YUV 4:2:0 round trip
 
 
 async def poll(condition: Callable[[], bool], what: str) -> None:
-    async with asyncio.timeout(BOUND_S):
-        while not condition():  # noqa: ASYNC110 - polling counters of another thread
-            await asyncio.sleep(0.02)
-    assert condition(), what
+    await until(condition, BOUND_S, what)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ DBUS_SYSTEM_BUS_ADDRESS."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from dbus_fast.aio import MessageBus
 
 from devices.config import InstrumentKind
 from devices.sim.ble_peripheral import SimulatedBlePeripheral
+from tests.polling import until
 
 HERE = Path(__file__).parent
 CABIN_ADAPTER = "hci0"
@@ -30,14 +30,7 @@ STARTUP_TIMEOUT_S = 15.0
 async def poll(condition: Callable[[], Any], limit_s: float = 10.0) -> Any:
     """Wait until ``condition()`` (or the coroutine it returns) is truthy, checked every
     20 ms, at most ``limit_s``."""
-    async with asyncio.timeout(limit_s):
-        while True:
-            result = condition()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return result
-            await asyncio.sleep(0.02)
+    return await until(condition, limit_s)
 
 
 async def cabin_adapter_discovering(bus_address: str) -> bool:
