@@ -86,6 +86,7 @@ class FakeCabin:
             "/api/ui/state": state_doc(state),
             "/api/hygiene/checklist": CHECKLIST,
             "/api/status": STATUS,
+            "/api/print/documents": {"value": []},  # DaemonClient wraps lists
         }
 
     async def get(self, path: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Digits, Static
 
+from kiosk.ui.client import ApiError
 from kiosk.ui.i18n import N_, _
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import AzertyKeyboard, KeyPressed, apply_key
@@ -234,8 +235,37 @@ class CheckoutScreen(KioskScreen):
                 yield Button(_("Print again"), id="reprint", variant="warning", classes="nav")
             yield Button(_("I am leaving"), id="leave", variant="success", classes="nav")
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.run_worker(self._load_documents())
+
+    async def _load_documents(self) -> None:
+        """The prescription may have printed during the call, before this screen showed:
+        ask the daemon for this consultation's documents (an event, if any, is newer)."""
+        try:
+            answer = await self.kiosk.api.get("/api/print/documents")
+        except ApiError:
+            return
+        docs = answer.get("value")  # the client wraps a JSON list so
+        if self.document_id is not None or not isinstance(docs, list):
+            return
+        prescriptions = [d for d in docs if isinstance(d, dict) and d.get("kind") == "prescription"]
+        if prescriptions:
+            self.print_state = str(prescriptions[-1].get("state"))
+            self.document_id = str(prescriptions[-1].get("id"))
+        else:
+            self.print_state = "none"
+        # Only a failed print adds a button; otherwise the text alone changes (no
+        # recompose under the patient's finger).
+        if self.print_state == "failed":
+            await self.recompose()
+        else:
+            for status in self.query("#print-status").results(Static):
+                status.update(self._print_text())
+
     def _print_text(self) -> str:
         texts = {
+            "none": _("The doctor has not sent a prescription to print here."),
             "stored": _("Your prescription is ready to be printed."),
             "queued": _("Your prescription will be printed in a moment…"),
             "printing": _("Printing your prescription…"),
