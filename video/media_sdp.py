@@ -7,7 +7,10 @@ only 12-21 frames per second. Chromium reads `x-google-min-bitrate` / `x-google-
 (kbit/s) from the remote description's VP8 `a=fmtp` lines for its own sending (an offer
 as well as an answer: libwebrtc builds its send parameters from the remote description):
 with them the same call runs at 30 fps from the first second. The cabin offers
-(video/peer.py), so the hint goes into its offer. The cabin's link is a few Mbit/s
+(video/peer.py), so the hint goes into its offer: checked with Chromium answering an
+aiortc offer at 1280x720@30 on a loaded 2-core machine, its target bitrate was 0.9-1.0
+Mbit/s 7-12 s into the call with the hint (about 31 fps reached the cabin), 0.24-0.38
+Mbit/s without (about 24 fps). The cabin's link is a few Mbit/s
 (design: fibre or 4G box in the town hall), so a floor of 800 kbit/s is safe.
 """
 
