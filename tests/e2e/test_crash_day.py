@@ -15,8 +15,9 @@ from typing import Any
 
 from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from devices.sim.serial_sim import SerialSimulator
+from kiosk.ui.screens.consultation import CheckoutScreen
 from tests.e2e.doctor_page import open_console, page_frames_advance, sign_prescription
-from tests.e2e.touchscreen import referent_disinfects, touchscreen
+from tests.e2e.touchscreen import on_screen, referent_disinfects, touchscreen, until
 from tests.e2e.world import (
     STEP_S,
     Cabin,
@@ -29,6 +30,7 @@ from tests.e2e.world import (
 )
 from tests.printer.conftest import needs_root
 from tests.printer.cups_env import PrivateCups, printed_copies
+from tests.ui.pilot_helpers import screen_text, touch
 
 pytestmark = needs_root  # the private cupsd runs the cups-pdf backend as root
 
@@ -103,35 +105,37 @@ async def test_sigkill_mid_consultation_after_signing(
         cabin = Cabin(daemon)
         status = await cabin.status()
         assert status["locked"] is True, status
-        assert status["state"] in ("checkout", "awaiting_disinfection"), status
+        # A consultation cut short goes to checkout: the patient is told about the
+        # prescription (invariant 2), then leaves.
+        assert status["state"] == "checkout", status
         code, body = await cabin.ui("/api/ui/checkin/start")
         assert (code, body.get("code")) == (409, "locked"), body
         # The instruments come back by themselves.
         await cabin.wait_status(
             lambda s: all(i["state"] == "ready" for i in s["instruments"]), "instruments ready"
         )
+        async with touchscreen(cabin) as (app, pilot):
+            await on_screen(pilot, CheckoutScreen)
 
-        # The printer comes back: the prescription prints, once.
-        private_cups.enable()
-        copies = await eventually(
-            lambda: printed_copies(number, started), "the prescription printed", within_s=60
-        )
-        await eventually(
-            lambda: prescription(daemon.state_dir)["state"] == "completed",
-            "the printer component sees its job completed",
-            within_s=60,
-        )
-        # Nothing more is queued in CUPS: no second copy is on its way.
-        await eventually(lambda: cups_jobs(private_cups) == "", "the CUPS queue empties")
-        copies = printed_copies(number, started)
-        assert len(copies) == 1, f"{len(copies)} copies; CUPS jobs: {cups_jobs(private_cups)}"
+            # The printer comes back: the prescription prints, once; the patient sees it.
+            private_cups.enable()
+            await eventually(
+                lambda: printed_copies(number, started), "the prescription printed", within_s=60
+            )
+            await eventually(
+                lambda: prescription(daemon.state_dir)["state"] == "completed",
+                "the printer component sees its job completed",
+                within_s=60,
+            )
+            # Nothing more is queued in CUPS: no second copy is on its way.
+            await eventually(lambda: cups_jobs(private_cups) == "", "the CUPS queue empties")
+            copies = printed_copies(number, started)
+            assert len(copies) == 1, f"{len(copies)} copies; CUPS jobs: {cups_jobs(private_cups)}"
+            await until(pilot, lambda: "imprimée" in screen_text(app), "printed, told")
 
-        # The patient leaves; the referent cleans; the log verifies.
-        if status["state"] == "checkout":
-            code, body = await cabin.ui("/api/ui/leave")
-            assert code == 200, body
-        await cabin.wait_status(lambda s: s["state"] == "awaiting_disinfection", "locked")
-        async with touchscreen(cabin) as (_app, pilot):
+            # The patient leaves; the referent cleans; the log verifies.
+            await touch(pilot, "#leave")
+            await cabin.wait_status(lambda s: s["state"] == "awaiting_disinfection", "locked")
             steps = await referent_disinfects(pilot)
         assert {"siege", "ecran"} <= set(steps), steps
         await cabin.wait_status(lambda s: s["state"] == "idle", "idle", within_s=STEP_S)
