@@ -108,8 +108,13 @@ async def test_a_full_day_in_one_cabin(
             # the monitor, which then indicates its measurement over BLE.
             await page.click("button.measure[data-instrument=tensiometre]")
             await until(pilot, lambda: "START" in screen_text(app), "the cuff instruction")
-            assert bp_monitor.send_blood_pressure(132, 84, 71), "the cabin is not subscribed"
+            # The cuff inflates: live pressure on both screens, then the result.
+            assert bp_monitor.send_cuff_pressure(150), "the cabin is not subscribed"
+            await page.wait_for_selector("#live-measurement:has-text('150')")
+            await until(pilot, lambda: "ne bougez pas" in screen_text(app), "keep still")
+            assert bp_monitor.send_blood_pressure(132, 84, 71)
             await page.wait_for_selector("#measurements tr:has-text('132 mmHg')")
+            assert await page.text_content("#live-measurement") == ""
             await until(pilot, lambda: measure_shown(app) == "132/84", "the blood pressure")
 
             # The patient clips the serial oximeter on.
