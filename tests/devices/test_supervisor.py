@@ -31,26 +31,10 @@ from kiosk.lifecycle import Lifecycle, LifecycleStore, State
 from kiosk.settings import CabinSettings, load_settings
 from kiosk.tasks import TaskSupervisor
 from kiosk.ui_auth import HEADER
+from tests.cabin_toml import base_toml
 
 WAIT_S = 10.0
 E = TypeVar("E", bound=Event)
-
-BASE = """
-[site]
-cabin_id = "test-devices"
-name = "Cabine de test"
-address = "1 rue de la Paix, 77000 Melun, France"
-
-[hours]
-always_open = true
-
-[network]
-listen_host = "127.0.0.1"
-listen_port = 0
-
-[storage]
-state_dir = "{state}"
-"""
 
 SIMULATED = """
 [[instruments]]
@@ -72,7 +56,9 @@ transport = "simulated"
 
 def write_settings(tmp_path: Path, instruments: str) -> CabinSettings:
     path = tmp_path / "cabin.toml"
-    path.write_text(BASE.format(state=tmp_path / "state") + instruments, encoding="utf-8")
+    path.write_text(
+        base_toml(tmp_path / "state", cabin_id="test-devices") + instruments, encoding="utf-8"
+    )
     return load_settings(path)
 
 

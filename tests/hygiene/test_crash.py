@@ -17,6 +17,7 @@ import pytest
 
 from hygiene import log as hlog
 from kiosk.ui_auth import HEADER, read_token
+from tests.cabin_toml import base_toml
 from tests.kiosk.process import DaemonProcess
 
 from .conftest import REFERENT_PIN, hygiene_toml
@@ -27,26 +28,7 @@ STEPS = ["siege", "ecran"]  # the always-steps; the session used no instrument
 def write_config(tmp_path: Path) -> Path:
     config = tmp_path / "cabin.toml"
     toml = hygiene_toml().replace("contact_time_s = 60", "contact_time_s = 0")
-    config.write_text(
-        f"""
-[site]
-cabin_id = "test-01"
-name = "Cabine de test"
-address = "1 rue de la Paix, 77000 Melun, France"
-
-[hours]
-always_open = true
-
-[network]
-listen_host = "127.0.0.1"
-listen_port = 0
-
-[storage]
-state_dir = "{tmp_path / "state"}"
-"""
-        + toml,
-        encoding="utf-8",
-    )
+    config.write_text(base_toml(tmp_path / "state") + toml, encoding="utf-8")
     return config
 
 

@@ -24,27 +24,13 @@ from kiosk.settings import CabinSettings, load_settings
 from kiosk.tasks import TaskSupervisor
 from printer.service import PrinterService
 from tests import polling
+from tests.cabin_toml import base_toml
 from tests.printer.cups_env import PrivateCups
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "printer" / "samples" / "prescription.json"
 
-CABIN_TOML = """
-[site]
-cabin_id = "print-test"
-name = "Cabine de test"
-address = "1 rue de la Paix, 77000 Melun, France"
-
-[hours]
-always_open = true
-
-[network]
-listen_host = "127.0.0.1"
-listen_port = 0
-
-[storage]
-state_dir = "{state_dir}"
-
+PRINTER_TOML = """
 [printer]
 {printer}
 """
@@ -86,7 +72,8 @@ def write_cabin_config(tmp_path: Path, cups_server: str | None, **printer: Any) 
         lines.append(f"job_options = {{ {pairs} }}")
     path = tmp_path / "cabin.toml"
     path.write_text(
-        CABIN_TOML.format(state_dir=tmp_path / "state", printer="\n".join(lines)),
+        base_toml(tmp_path / "state", cabin_id="print-test")
+        + PRINTER_TOML.format(printer="\n".join(lines)),
         encoding="utf-8",
     )
     return path

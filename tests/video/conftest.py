@@ -12,6 +12,7 @@ from kiosk.component import Context
 from kiosk.daemon import Daemon
 from kiosk.lifecycle import State
 from kiosk.settings import CabinSettings, load_settings
+from tests.cabin_toml import base_toml
 from video.auth import hash_password
 
 DOCTOR_USER = "dr.martin"
@@ -20,23 +21,6 @@ DOCTOR_PASSWORD = "correct horse battery"
 _HASH = hash_password(DOCTOR_PASSWORD)
 
 CALL_TOML = """
-[site]
-cabin_id = "call-01"
-name = "Cabine d'essai"
-address = "1 rue de la Paix, 77000 Melun, France"
-
-[hours]
-always_open = true
-
-[network]
-listen_host = "127.0.0.1"
-listen_port = 0
-ice_servers = []
-ice_loopback = true
-
-[storage]
-state_dir = "{state_dir}"
-
 [[instruments]]
 name = "tensiometre"
 kind = "blood_pressure"
@@ -74,8 +58,13 @@ def make_settings(tmp_path: Path) -> MakeSettings:
     ) -> CabinSettings:
         path = tmp_path / "cabin.toml"
         path.write_text(
-            CALL_TOML.format(
-                state_dir=tmp_path / "state",
+            base_toml(
+                tmp_path / "state",
+                cabin_id="call-01",
+                name="Cabine d'essai",
+                network="ice_servers = []\nice_loopback = true",
+            )
+            + CALL_TOML.format(
                 absent=absent,
                 width=width,
                 height=height,
