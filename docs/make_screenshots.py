@@ -106,6 +106,7 @@ class Walkthrough:
         await pilot.pause()
 
     async def patient_shot(self, pilot: Pilot[None], name: str, title: str) -> None:
+        pilot.app.screen.set_focus(None)  # no focus highlight: a finger leaves none
         await pilot.pause()
         svg = pilot.app.export_screenshot(title=title)
         page = await self.browser.new_page(viewport={"width": 1500, "height": 1200})
@@ -175,7 +176,6 @@ async def check_in(w: Walkthrough, pilot: Pilot[None]) -> None:
 
 async def fill_prescription(page: Any) -> None:
     fields = {
-        "prescriber.specialty": "Médecine générale",
         "prescriber.address": "2 rue de Melun, 77000 Melun, France",
         "prescriber.phone": "+33 1 23 45 67 89",
         "prescriber.email": "c.martin@example.fr",
@@ -250,7 +250,7 @@ async def consultation(w: Walkthrough, pilot: Pilot[None], console_url: str) -> 
 
     await page.click("#end")
     await w.on_screen(pilot, "CheckoutScreen")
-    await w.text_on_screen(pilot, "imprimée")
+    await w.text_on_screen(pilot, "ordonnance est imprimée")
     await w.patient_shot(pilot, "patient-6-checkout", "Fin de consultation")
     await page.close()
     return pdf
