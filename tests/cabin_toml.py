@@ -31,3 +31,22 @@ listen_port = 0
 [storage]
 state_dir = "{state_dir}"
 """
+
+
+# A blood-pressure monitor, a thermometer and an oximeter, all simulated.
+SIMULATED_INSTRUMENTS = """
+[[instruments]]
+name = "tensiometre"
+kind = "blood_pressure"
+transport = "simulated"
+
+[[instruments]]
+name = "thermometre"
+kind = "thermometer"
+transport = "simulated"
+
+[[instruments]]
+name = "oxymetre"
+kind = "pulse_oximeter"
+transport = "simulated"
+"""

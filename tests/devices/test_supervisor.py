@@ -31,27 +31,12 @@ from kiosk.lifecycle import Lifecycle, LifecycleStore, State
 from kiosk.settings import CabinSettings, load_settings
 from kiosk.tasks import TaskSupervisor
 from kiosk.ui_auth import HEADER
-from tests.cabin_toml import base_toml
+from tests.cabin_toml import SIMULATED_INSTRUMENTS, base_toml
 
 WAIT_S = 10.0
 E = TypeVar("E", bound=Event)
 
-SIMULATED = """
-[[instruments]]
-name = "tensiometre"
-kind = "blood_pressure"
-transport = "simulated"
-
-[[instruments]]
-name = "thermometre"
-kind = "thermometer"
-transport = "simulated"
-
-[[instruments]]
-name = "oxymetre"
-kind = "pulse_oximeter"
-transport = "simulated"
-"""
+SIMULATED = SIMULATED_INSTRUMENTS
 
 
 def write_settings(tmp_path: Path, instruments: str) -> CabinSettings:

@@ -25,6 +25,7 @@ from kiosk.lifecycle import Lifecycle, LifecycleStore, State
 from kiosk.settings import CabinSettings, load_settings
 from kiosk.tasks import TaskSupervisor
 from kiosk.ui_auth import HEADER
+from tests.cabin_toml import SIMULATED_INSTRUMENTS
 
 REFERENT_PIN = "1234"
 TECH_PIN = "987654"
@@ -34,21 +35,6 @@ TECH_HASH = hash_pin(TECH_PIN)
 UI_TOKEN = "ui-test-token"
 
 HYGIENE_TOML = """
-[[instruments]]
-name = "tensiometre"
-kind = "blood_pressure"
-transport = "simulated"
-
-[[instruments]]
-name = "thermometre"
-kind = "thermometer"
-transport = "simulated"
-
-[[instruments]]
-name = "oxymetre"
-kind = "pulse_oximeter"
-transport = "simulated"
-
 [hygiene.escalation]
 after_minutes = 30
 
@@ -98,7 +84,11 @@ pin_hash = "{tech_hash}"
 
 
 def hygiene_toml(extra: str = "") -> str:
-    return HYGIENE_TOML.format(referent_hash=REFERENT_HASH, tech_hash=TECH_HASH) + extra
+    return (
+        SIMULATED_INSTRUMENTS
+        + HYGIENE_TOML.format(referent_hash=REFERENT_HASH, tech_hash=TECH_HASH)
+        + extra
+    )
 
 
 @dataclasses.dataclass
