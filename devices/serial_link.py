@@ -11,7 +11,6 @@ in the state's detail; they never stop the link."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import termios
 import time
@@ -67,6 +66,24 @@ class _PortProtocol(asyncio.Protocol):
         self.closed.set()
 
 
+async def _wait_closed(port: _PortProtocol) -> None:
+    """Until the transport has closed the port (in a worker thread), at most
+    CLOSE_TIMEOUT_S. A link cancelled meanwhile still waits, then stops: nothing of the
+    port outlives the link's task."""
+    cancelled = False
+    deadline = asyncio.get_running_loop().time() + CLOSE_TIMEOUT_S
+    while not port.closed.is_set():
+        try:
+            async with asyncio.timeout_at(deadline):
+                await port.closed.wait()
+        except TimeoutError:
+            break
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+
+
 class SerialLink(InstrumentLink):
     def __init__(self, settings: InstrumentSettings, proto: SerialProtocol | None = None) -> None:
         super().__init__(settings)
@@ -120,9 +137,7 @@ class SerialLink(InstrumentLink):
                 self._transport = None
                 if not transport.is_closing():  # a read error has already closed it
                     transport.abort()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                        await port.closed.wait()
+                await _wait_closed(port)
             await asyncio.sleep(delay)
 
     async def request_measurement(self) -> bool:
