@@ -173,6 +173,10 @@ async def test_a_full_day_in_one_cabin(
             await page_frames_advance(page)
             assert measure_shown(app) == "", "a measurement of the first patient shows"
             assert await page.locator("#measurements tr").count() == 0
+            assert "START" not in screen_text(app), "the first patient's instruction shows"
+            assert await page.input_value("[data-path='items.0.medication']") == ""
+            family = await page.input_value("[data-path='patient.family_name']")
+            assert family.upper() == "LEFEBVRE", family
             assert "DUPONT" not in (await page.text_content("body") or "").upper()
             await page.click("#end")
             await on_screen(pilot, CheckoutScreen)
