@@ -117,7 +117,10 @@ async def test_a_full_day_in_one_cabin(
             assert await page.text_content("#live-measurement") == ""
             await until(pilot, lambda: measure_shown(app) == "132/84", "the blood pressure")
 
-            # The patient clips the serial oximeter on.
+            # Asked for an SpO2, the patient clips the serial oximeter on.
+            assert "oxymètre" not in screen_text(app)
+            await page.click("button.measure[data-instrument=oxymetre]")
+            await until(pilot, lambda: "oxymètre" in screen_text(app), "the clip instruction")
             await oximeter.send_reading(OximeterReading(spo2=97, pulse=72))
             await page.wait_for_selector("#measurements tr:has-text('97 %')")
             await until(pilot, lambda: measure_shown(app) == "97", "the SpO2")
