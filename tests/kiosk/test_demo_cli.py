@@ -4,9 +4,16 @@ readings, the printed doctor link that logs in, and a fresh cabin at every run."
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import re
+import select
 import signal
+import struct
+import subprocess
 import sys
+import termios
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -151,3 +158,59 @@ async def test_every_run_starts_fresh_unless_a_state_dir_is_given(tmp_path: Path
     # With --state-dir the cabin remembers: that booth needs its disinfection.
     kept = await state_after_a_patient_left("--state-dir", str(tmp_path / "state"))
     assert kept == "awaiting_disinfection"
+
+
+def test_demo_with_its_touchscreen_in_a_terminal_and_ctrl_q_stops_it() -> None:
+    """`kiosk demo` as `make demo` runs it: the links printed, then the touchscreen in the
+    same terminal (welcome screen with the demo code, the console link on its bottom
+    line); Ctrl-Q stops the UI and the daemon, exit status 0."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 120, 0, 0))
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli", "demo", "--port", "0"],
+        cwd=REPO,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "45"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    try:
+        read_until(
+            master,
+            "Doctor console: http://127.0.0.1:",
+            "Status: http://127.0.0.1:",
+            "Commencer",
+            "code 123456",
+            "Console médecin / doctor console: http://127.0.0.1:",
+        )
+        os.write(master, b"\x11")  # Ctrl-Q
+        demo.wait(timeout=STOP_S + START_S)  # the UI closes, then the daemon stops
+        assert demo.returncode == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        os.close(master)
+
+
+ANSI = re.compile(rb"\x1b\[[0-9;?<>]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]|\x1b\][^\x07]*\x07")
+
+
+def read_until(fd: int, *needles: str) -> str:
+    """Everything the terminal showed, once every one of ``needles`` is in it."""
+    seen = b""
+    deadline = time.monotonic() + START_S
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+            text = ANSI.sub(b"", seen).decode("utf-8", "replace")
+            if all(needle in text for needle in needles):
+                return text
+    missing = [n for n in needles if n not in ANSI.sub(b"", seen).decode("utf-8", "replace")]
+    raise AssertionError(f"{missing} not shown; terminal: {ANSI.sub(b'', seen)[-600:]!r}")
