@@ -38,7 +38,7 @@ from kiosk.lifecycle import State, StateChanged, TransitionRefused
 from video import messages as m
 from video.config import DoctorAccount
 from video.peer import CabinPeer
-from video.printing import PrintRelay
+from video.printing import PrintRelay, account_prescriber
 from video.tracks import CallMedia
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ class Consultation:
             cabin_state=self.ctx.lifecycle.state.value,
             call_state=self.call_state,
             doctor=None if self.doctor is None else self.doctor.display_name,
+            prescriber=account_prescriber(self.doctor),
             exam_camera_available=self.ctx.settings.call.exam_camera is not None,
             exam_camera_on=self.exam_on,
             instruments=list(self._instruments.values()),

@@ -66,6 +66,14 @@ class PrintRelay:
         )
 
 
+def account_prescriber(doctor: DoctorAccount | None) -> dict[str, str]:
+    """What the doctor's account says of the prescriber (empty fields left out)."""
+    if doctor is None:
+        return {}
+    fields = {"name": doctor.display_name, "specialty": doctor.specialty, "rpps": doctor.rpps}
+    return {key: value for key, value in fields.items() if value}
+
+
 def with_account_prescriber(
     prescription: dict[str, Any], doctor: DoctorAccount | None
 ) -> dict[str, Any]:
@@ -76,7 +84,7 @@ def with_account_prescriber(
     given = prescription.get("prescriber")
     if given is not None and not isinstance(given, dict):
         return prescription  # malformed: the printer's validation says so
-    account = {"name": doctor.display_name, "specialty": doctor.specialty, "rpps": doctor.rpps}
+    account = account_prescriber(doctor)
     prescriber = dict(given or {})
     for key, value in account.items():
         if value and not prescriber.get(key):

@@ -36,3 +36,16 @@ def test_no_prescriber_block_gets_one_and_malformed_is_left_to_validation() -> N
     assert with_account_prescriber({}, DOCTOR)["prescriber"]["rpps"] == "10003456786"
     assert with_account_prescriber({"prescriber": "x"}, DOCTOR) == {"prescriber": "x"}
     assert with_account_prescriber({"prescriber": {}}, None) == {"prescriber": {}}
+
+
+def test_the_console_gets_the_account_fields_to_prefill() -> None:
+    from video.printing import account_prescriber
+
+    assert account_prescriber(DOCTOR) == {
+        "name": "Dr Claire Martin",
+        "specialty": "Médecine générale",
+        "rpps": "10003456786",
+    }
+    no_rpps = DOCTOR.model_copy(update={"rpps": None})
+    assert "rpps" not in account_prescriber(no_rpps)
+    assert account_prescriber(None) == {}

@@ -83,7 +83,7 @@ function onState(msg) {
   $("call-state").textContent = CALL_STATES[msg.call_state] || msg.call_state;
   $("call-state").dataset.state = msg.call_state;
   $("doctor-name").textContent = msg.doctor || "";
-  Prescription.fillPrescriber(msg.doctor);
+  Prescription.fillPrescriber(msg.prescriber || { name: msg.doctor });
   const canJoin = msg.cabin_state === "waiting" || msg.cabin_state === "in_consultation";
   $("join").disabled = !canJoin;
   $("end").disabled = msg.cabin_state !== "in_consultation";

@@ -73,9 +73,12 @@ const Prescription = (() => {
     }
   }
 
-  function fillPrescriber(name) {
-    const input = form().querySelector('[data-path="prescriber.name"]');
-    if (input && !input.value && name) input.value = name;
+  // The logged-in doctor's account: name, specialty, RPPS (what was typed stays).
+  function fillPrescriber(prescriber) {
+    for (const [key, value] of Object.entries(prescriber || {})) {
+      const input = form().querySelector(`[data-path="prescriber.${key}"]`);
+      if (input && !input.value && value) input.value = value;
+    }
   }
 
   // Between patients: empty the patient and the items, keep the prescriber.
