@@ -202,6 +202,10 @@ async def consultation(w: Walkthrough, pilot: Pilot[None], console_url: str) -> 
     await page.goto(console_url)
     await page.wait_for_selector("#cabin-state[data-state=waiting]", timeout=STEP_S * 1000)
     await page.wait_for_selector("#patient:has-text('Dupont')")
+    # The prescriber comes from the demo doctor's account (config/demo.toml).
+    rpps = await page.input_value("[data-path='prescriber.rpps']")
+    if rpps != "10003456786":
+        raise AssertionError(f"walkthrough: the console shows RPPS {rpps!r}, not the account's")
     await w.doctor_shot(page, "doctor-1-waiting")
 
     await page.click("#join")
