@@ -198,13 +198,21 @@ async def test_inactivity_mid_check_in_wipes_and_returns_to_welcome(
     start_cabin: StartCabin,
 ) -> None:
     cabin = await start_cabin(walk_in=True)
-    async with touchscreen(cabin, inactivity_s=1.5) as (app, pilot):
+    # The app's own clock, moved by the test: typing takes as long as it takes on a loaded
+    # machine (a real 1.5 s timeout once fired between two taps).
+    clock = [0.0]
+    async with touchscreen(cabin, inactivity_s=1.5, monotonic=lambda: clock[0]) as (app, pilot):
         await touch(pilot, "#start")
         await touch(pilot, "#walk-in")
         await on_screen(pilot, IdentityScreen)
         await keyboard(pilot, "SECRET")
         await touch(pilot, "#toggle-language")
         await touch(pilot, "#toggle-large")
+        clock[0] += 1.4  # not yet
+        await app._check_inactivity()  # what the app's 0.2 s timer runs
+        await pilot.pause()
+        assert isinstance(app.screen, IdentityScreen)
+        clock[0] += 0.2  # the patient has walked away
         await on_screen(pilot, WelcomeScreen)
         # The next person starts afresh: French, normal text.
         await until(pilot, lambda: "nettoyage" in screen_text(app))
