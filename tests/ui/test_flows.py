@@ -228,13 +228,13 @@ async def test_printer_failure_at_checkout(start_cabin: StartCabin) -> None:
     cabin = await start_cabin()
     await cabin.checked_in()
     cabin.ctx.lifecycle.transition(State.IN_CONSULTATION, "doctor joined")
-    async with touchscreen(cabin, inactivity_s=0.3) as (app, pilot):
+    clock = [0.0]  # the app's clock, moved by the test (no real timeout on a slow machine)
+    async with touchscreen(cabin, inactivity_s=0.3, monotonic=lambda: clock[0]) as (app, pilot):
         await on_screen(pilot, ConsultationScreen)
         cabin.ctx.bus.publish(CallStateChanged(state="reconnecting"))
         await until(pilot, lambda: "se reconnecte" in text_of(app, "#call-note"))
         cabin.ctx.lifecycle.transition(State.CHECKOUT, "doctor ended")
-        await on_screen(pilot, CheckoutScreen)
-        app.last_touch = app.monotonic() + 3600  # the patient is reading: no timeout yet
+        await on_screen(pilot, CheckoutScreen)  # the patient is reading: the clock stands
         cabin.ctx.bus.publish(
             PrintJobUpdated(
                 document_id="rx-1",
@@ -254,7 +254,7 @@ async def test_printer_failure_at_checkout(start_cabin: StartCabin) -> None:
         )
         await until(pilot, lambda: "imprimée" in text_of(app, "#print-status"))
         # Nobody touches the screen any more: the patient has gone.
-        app.last_touch = app.monotonic()
+        clock[0] += 3600
         await on_screen(pilot, GoodbyeScreen)
         assert cabin.ctx.lifecycle.state is State.AWAITING_DISINFECTION
 
