@@ -36,6 +36,7 @@ def add_demo_appointment(ctx: Context) -> None:
         slot_end=now + timedelta(hours=8),
         reason="Toux et fièvre depuis trois jours",
         code=DEMO_CODE,
+        sex="F",  # from the booking: the prescription states it
         **DEMO_PATIENT,
     )
     # CodeTaken: kept from an earlier run with --state-dir.
