@@ -389,7 +389,9 @@ async def test_chat_keyboard_larger_text_and_goodbye(start_cabin: StartCabin) ->
     cabin = await start_cabin()
     await cabin.checked_in()
     cabin.ctx.lifecycle.transition(State.IN_CONSULTATION, "doctor joined")
-    async with touchscreen(cabin, goodbye_s=0.3) as (app, pilot):
+    # The goodbye screen must stay long enough for the test to see it: with 0.3 s it came
+    # and went between two polls once on a loaded machine.
+    async with touchscreen(cabin, goodbye_s=2.0) as (app, pilot):
         await on_screen(pilot, ConsultationScreen)
         await touch(pilot, "#toggle-large")
         assert app.screen.has_class("large")
