@@ -25,8 +25,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,20 +35,10 @@ from textual.pilot import Pilot  # noqa: E402
 
 from kiosk.ui.app import KioskApp  # noqa: E402
 from kiosk.ui.client import DaemonClient  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.polling import until  # noqa: E402
 from tests.ui.pilot_helpers import keyboard, keypad, touch  # noqa: E402
 
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--use-fake-device-for-media-stream=fps=30",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 UI_SIZE = (120, 45)
 CONSOLE_VIEWPORT = {"width": 1400, "height": 1000}
 STEP_S = 30.0  # bound on each step (a call on a loaded 2-core machine)
@@ -69,19 +57,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def until(check: Callable[[], bool | Awaitable[bool]], what: str, within: float) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"walkthrough: {what} did not happen within {within:.0f} s")
-        await asyncio.sleep(0.1)
-
-
 class Walkthrough:
     def __init__(self, out: Path, browser: Any) -> None:
         self.out = out
@@ -95,14 +70,14 @@ class Walkthrough:
 
     async def on_screen(self, pilot: Pilot[None], name: str) -> None:
         await pilot.pause()
-        await until(lambda: type(pilot.app.screen).__name__ == name, f"screen {name}", STEP_S)
+        await until(lambda: type(pilot.app.screen).__name__ == name, STEP_S, f"screen {name}")
         await pilot.pause()
 
     async def text_on_screen(self, pilot: Pilot[None], text: str) -> None:
         app = pilot.app
         assert isinstance(app, KioskApp)
         await pilot.pause()
-        await until(lambda: text in self.screen_text(app), f"'{text}' on screen", STEP_S)
+        await until(lambda: text in self.screen_text(app), STEP_S, f"'{text}' on screen")
         await pilot.pause()
 
     async def patient_shot(self, pilot: Pilot[None], name: str, title: str) -> None:
@@ -216,7 +191,7 @@ async def consultation(w: Walkthrough, pilot: Pilot[None], console_url: str) -> 
     async def page_frames() -> bool:
         return int(await page.evaluate(frames)) > 30
 
-    await until(page_frames, "the cabin's video in the console", STEP_S)
+    await until(page_frames, STEP_S, "the cabin's video in the console")
 
     # The doctor asks for a blood pressure; the simulated monitor measures.
     await page.click("button.measure[data-instrument=tensiometre]")
@@ -246,7 +221,7 @@ async def consultation(w: Walkthrough, pilot: Pilot[None], console_url: str) -> 
         now = {p for d in PDF_DIRS if d.is_dir() for p in d.glob("*.pdf")}
         return sorted(now - before)
 
-    await until(lambda: bool(new_pdfs()), "the PDF in ~/PDF", STEP_S)
+    await until(lambda: bool(new_pdfs()), STEP_S, "the PDF in ~/PDF")
     pdf = new_pdfs()[-1]
     text = await asyncio.to_thread(pdf_text, pdf)
     if "Paracétamol" not in text or "DUPONT" not in text.upper():
@@ -271,17 +246,17 @@ async def disinfection(w: Walkthrough, pilot: Pilot[None]) -> None:
     await touch(pilot, "#next")
     await w.on_screen(pilot, "ChecklistScreen")
     app = pilot.app
-    await until(lambda: bool(app.screen.query(".step-start")), "the checklist", STEP_S)
+    await until(lambda: bool(app.screen.query(".step-start")), STEP_S, "the checklist")
     steps = [b.name for b in app.screen.query(".step-start") if b.name]
     for sid in steps:
         await tap(pilot, f"#start-{sid}")
-        await until(lambda s=sid: bool(app.screen.query(f"#confirm-{s}")), sid, STEP_S)
+        await until(lambda s=sid: bool(app.screen.query(f"#confirm-{s}")), STEP_S, sid)
     app.screen.scroll_home(animate=False)
     await w.patient_shot(pilot, "patient-7-checklist", "Désinfection")
     for sid in steps:
-        await until(lambda s=sid: "Prêt" in status_of(app, s), f"contact time of {sid}", CONTACT_S)
+        await until(lambda s=sid: "Prêt" in status_of(app, s), CONTACT_S, f"contact time of {sid}")
         await tap(pilot, f"#confirm-{sid}")
-        await until(lambda s=sid: "Fait" in status_of(app, s), f"{sid} confirmed", STEP_S)
+        await until(lambda s=sid: "Fait" in status_of(app, s), STEP_S, f"{sid} confirmed")
     await tap(pilot, "#finish")
     await w.on_screen(pilot, "WelcomeScreen")
 
@@ -309,9 +284,7 @@ async def walk(out: Path) -> list[Path]:
             url = f"http://127.0.0.1:{port}"
             client = DaemonClient(url, (state / "ui-token").read_text().strip())
             async with async_playwright() as pw:
-                browser = await pw.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS
-                )
+                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
                 w = Walkthrough(out, browser)
                 try:
                     app = KioskApp(client)

@@ -14,8 +14,9 @@ import pytest
 from devices.config import InstrumentKind
 from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from devices.sim.serial_sim import SerialSimulator
+from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.devices.ble.conftest import bluez, private_bus  # noqa: F401 - fixtures
-from tests.e2e.world import CHROMIUM, CHROMIUM_ARGS, start_oximeter
+from tests.e2e.world import start_oximeter
 from tests.printer.cups_env import PrivateCups
 
 
@@ -47,7 +48,7 @@ async def browser() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             yield chromium
         finally:

@@ -32,6 +32,7 @@ from kiosk.ui_auth import HEADER, read_token
 from tests.devices.ble.conftest import CABIN_ADAPTER, PERIPHERAL_ADDRESS, close_bus
 from tests.kiosk.conftest import TEST_TOKEN, TEST_TOKEN_DIGEST
 from tests.kiosk.process import REPO, DaemonProcess
+from tests.polling import until
 
 DOCTOR_USER = "dr.martin"
 DOCTOR_PASSWORD = "correct horse battery"
@@ -40,19 +41,6 @@ REFERENT_PIN = "13579"
 # A step of the day (a screen, a page, a print) takes a second or two here; allow for a
 # loaded machine.
 STEP_S = 30.0
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--use-fake-device-for-media-stream=fps=30",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 
 CABIN_TOML = """
 [site]
@@ -275,20 +263,9 @@ class Cabin:
         return status
 
 
-async def eventually(
-    check: Callable[[], Any], what: str, within_s: float = STEP_S, every_s: float = 0.05
-) -> Any:
+async def eventually(check: Callable[[], Any], what: str, within_s: float = STEP_S) -> Any:
     """Polls ``check()`` (sync or async) until truthy; fails with ``what`` after ``within_s``."""
-    deadline = time.monotonic() + within_s
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {within_s} s")
-        await asyncio.sleep(every_s)
+    return await until(check, within_s, what)
 
 
 def hygiene_verify(config: Path) -> subprocess.CompletedProcess[str]:
