@@ -191,6 +191,8 @@ class KioskApp(App[None]):
             self.run_worker(self.speaker.say(text, i18n.language()), group="speech")
 
     async def _check_inactivity(self) -> None:
+        if not self.screen_stack:  # the app is shutting down: its screens are gone
+            return
         screen = self.screen
         if not isinstance(screen, KioskScreen) or not screen.INACTIVITY:
             return

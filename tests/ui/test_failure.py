@@ -40,3 +40,15 @@ async def test_a_crash_logs_the_class_only(
     captured = capsys.readouterr()
     assert "4242" not in captured.err + captured.out
     assert "Traceback" not in captured.err + captured.out
+
+
+async def test_inactivity_check_while_the_app_shuts_down_is_harmless(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The inactivity timer can tick once more while the app closes (no screen left):
+    seen as 'touchscreen UI failed: ScreenStackError' at the end of a referent flow."""
+    app = KioskApp(FakeCabin("idle"), listen=False)
+    assert not app.screen_stack  # not started, or already closed
+    with caplog.at_level(logging.ERROR):
+        await app._check_inactivity()
+    assert "touchscreen UI failed" not in caplog.text
