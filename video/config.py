@@ -14,6 +14,19 @@ class CameraSettings(BaseModel):
     fps: int = Field(30, ge=1, le=60)
 
 
+class VideoEncoderSettings(BaseModel):
+    """How the cabin encodes its cameras (VP8, libvpx); see video/codecs.py."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    denoise: bool = Field(
+        False, description="libvpx temporal denoiser: for a noisy camera; doubles encoder CPU"
+    )
+    speed: int = Field(
+        -6, ge=-16, le=-4, description="libvpx cpu-used, real time: further from 0 is faster"
+    )
+
+
 class DoctorAccount(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,6 +42,7 @@ class CallSettings(BaseModel):
 
     camera: CameraSettings = Field(default_factory=CameraSettings)
     exam_camera: CameraSettings | None = None
+    video_encoder: VideoEncoderSettings = Field(default_factory=VideoEncoderSettings)
     audio_input: str | None = Field(None, description="ALSA/PulseAudio source; None: synthetic")
     audio_output: str | None = None
     doctors: list[DoctorAccount] = Field(default_factory=list)
