@@ -2,8 +2,9 @@
 
 The pattern is built directly in YUV 4:2:0 (what the encoders want, so no colour conversion
 per frame): colour bars that scroll sideways, with the frame number and the elapsed time
-drawn in big digits, so a viewer sees at a glance that the picture is live. Each frame costs
-two array copies; the 1280x720 pattern is cheap enough to run at 30 fps beside the encoder.
+drawn in big digits, so a viewer sees at a glance that the picture is live. Each frame is
+drawn straight into the planes of a new frame: one copy of each plane, about 0.3 ms at
+1280x720 on this machine, against 2.5-5 ms to encode it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
+from av.video.plane import VideoPlane
 
 VIDEO_CLOCK_RATE = 90_000  # RTP video clock
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
@@ -62,6 +64,13 @@ def even(n: int) -> int:
     return max(2, n - n % 2)
 
 
+def _plane_array(plane: VideoPlane) -> Plane:
+    """A writable view of a frame plane's visible pixels (rows may be padded)."""
+    rows = np.frombuffer(memoryview(plane), dtype=np.uint8)
+    rows = rows.reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width]
+
+
 class _Pacer:
     """Hands out frame times at a fixed rate, sleeping until each is due (as a camera would)."""
 
@@ -99,8 +108,8 @@ class TestPatternTrack(MediaStreamTrack):
         half = bar[::2]
         self._u2: Plane = np.ascontiguousarray(np.broadcast_to(table[half, 1], (h // 2, w)))
         self._v2: Plane = np.ascontiguousarray(np.broadcast_to(table[half, 2], (h // 2, w)))
-        self._buf: Plane = np.empty(w * h * 3 // 2, dtype=np.uint8)
         self._scale = max(2, h // 60)  # digit pixel size: about 1/12 of the height per digit
+        self._tiles = self._glyph_tiles(self._scale)
 
     async def recv(self) -> VideoFrame:
         if self.readyState != "live":
@@ -108,25 +117,25 @@ class TestPatternTrack(MediaStreamTrack):
         index = await self._pacer.next()
         if self.readyState != "live":
             raise MediaStreamError
-        frame = VideoFrame.from_ndarray(self._render(index), format="yuv420p")
+        frame = self.render(index)
         frame.pts = round(index * VIDEO_CLOCK_RATE / self.fps)
         frame.time_base = VIDEO_TIME_BASE
         return frame
 
-    def _render(self, index: int) -> Plane:
-        w, h = self.width, self.height
+    def render(self, index: int) -> VideoFrame:
+        """Frame `index`, drawn straight into a new frame's planes (one copy per plane)."""
+        frame = VideoFrame(self.width, self.height, "yuv420p")
+        y, u, v = (_plane_array(plane) for plane in frame.planes)
+        w = self.width
         off = (index * SCROLL_PX_PER_FRAME) % w
         off -= off % 2
-        y = self._buf[: w * h].reshape(h, w)
-        u = self._buf[w * h : w * h * 5 // 4].reshape(h // 2, w // 2)
-        v = self._buf[w * h * 5 // 4 :].reshape(h // 2, w // 2)
         y[:] = self._y2[:, off : off + w]
         u[:] = self._u2[:, off // 2 : off // 2 + w // 2]
         v[:] = self._v2[:, off // 2 : off // 2 + w // 2]
         seconds = index // self.fps
         text = f"{index:06d} {seconds // 60:02d}:{seconds % 60:02d}"
         self._draw_text(y, u, v, text)
-        return self._buf.reshape(h * 3 // 2, w)
+        return frame
 
     def _draw_text(self, y: Plane, u: Plane, v: Plane, text: str) -> None:
         s = self._scale
@@ -136,13 +145,27 @@ class TestPatternTrack(MediaStreamTrack):
         y[y0 : y0 + box_h, x0 : x0 + box_w] = 16  # black box behind white digits
         u[y0 // 2 : (y0 + box_h) // 2, x0 // 2 : (x0 + box_w) // 2] = 128
         v[y0 // 2 : (y0 + box_h) // 2, x0 // 2 : (x0 + box_w) // 2] = 128
+        cell = 4 * s
         for i, char in enumerate(text):
-            for row, bits in enumerate(_GLYPHS[char]):
+            left = x0 + i * cell
+            width = min(cell, x0 + box_w - left)
+            if width <= 0:
+                break
+            y[y0 : y0 + box_h, left : left + width] = self._tiles[char][:box_h, :width]
+
+    @staticmethod
+    def _glyph_tiles(s: int) -> dict[str, Plane]:
+        """Each character's cell in luma (7x4 glyph pixels of s x s): a blank row above and
+        below, a blank column on the left."""
+        tiles = {}
+        for char, rows in _GLYPHS.items():
+            tile = np.full((7 * s, 4 * s), 16, dtype=np.uint8)
+            for row, bits in enumerate(rows):
                 for col, bit in enumerate(bits):
                     if bit == "1":
-                        top = y0 + (row + 1) * s
-                        left = x0 + (i * 4 + col + 1) * s
-                        y[top : top + s, left : left + s] = 235
+                        tile[(row + 1) * s : (row + 2) * s, (col + 1) * s : (col + 2) * s] = 235
+            tiles[char] = tile
+        return tiles
 
 
 class SolidColorTrack(MediaStreamTrack):
