@@ -7,12 +7,15 @@ For each call size (640x480@30, 1280x720@30) and each cabin (aiortc, Chromium):
 - cabin CPU: CPU time (user + system) of the cabin's processes during CALL_S seconds of
   call, as % of one core; for Chromium, the whole process tree of the cabin's browser.
 
-The doctor is always headless Debian Chromium with its fake camera (design.md flags). The
-aiortc cabin is this script in a subprocess (`--cabin-worker`): synthetic camera and
-microphone at the call size (video/media.py), the doctor's video rendered offscreen with
-the self-view (video/render.py), as on a cabin. Signaling is minimal (one offer, one
-answer, non-trickle ICE) and the same for both cabins: this measures the media stack, not
-the console.
+The doctor is always headless Debian Chromium with its fake camera (design.md flags). Both
+cabins send the same picture: the cabin's test pattern (video/media_synthetic.py), LOOP_S
+seconds of it repeated; Chromium reads it from a Y4M file written at start
+(`--use-file-for-fake-video-capture`), the aiortc cabin draws it. The aiortc cabin is this
+script in a subprocess (`--cabin-worker`) with the cabin's codecs (video/codecs.py, as
+configured by default, and again with the denoiser on), the doctor's video rendered
+offscreen with the self-view (video/render.py), as on a cabin. Signaling is minimal (one
+offer, one answer, non-trickle ICE) and the same for both cabins: this measures the media
+stack, not the console. A first, unmeasured getUserMedia warms up the doctor's browser.
 
 Run: .venv/bin/python bench/bench_call.py [--seconds 20]
 """
@@ -27,6 +30,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +47,12 @@ from tests.chromium import CHROMIUM_FLAGS as BASE_FLAGS  # noqa: E402
 PAGE = Path(__file__).with_name("bench_call_page.html")
 CHROMIUM_FLAGS = [*BASE_FLAGS, "--autoplay-policy=no-user-gesture-required"]
 SIZES = [(640, 480), (1280, 720)]
+# aiortc: the cabin as configured by default; aiortc-denoise: with libvpx's temporal
+# denoiser on (call.video_encoder.denoise, as Chromium's WebRTC has it on a desktop).
+CABINS = ["aiortc", "aiortc-denoise", "chromium"]
 FPS = 30
 FIRST_FRAME_BOUND_S = 30.0
+LOOP_S = 5  # the pattern both cabins send: this many seconds, then again
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -100,16 +108,50 @@ def chromium_browser_pids() -> set[int]:
 
 
 # ---- the aiortc cabin (subprocess) ----
-async def cabin_worker(port: int, width: int, height: int) -> None:  # noqa: PLR0915
+def looped_pattern_class() -> Any:
+    from av import VideoFrame
+
+    from video.media_synthetic import TestPatternTrack
+
+    class LoopedPattern(TestPatternTrack):
+        """The cabin's test pattern, its first LOOP_S seconds over and over (the Y4M)."""
+
+        def __init__(self, width: int, height: int) -> None:
+            super().__init__(width, height, FPS)
+
+        def render(self, index: int) -> VideoFrame:
+            return super().render(index % (LOOP_S * FPS))
+
+    return LoopedPattern
+
+
+def write_pattern_y4m(width: int, height: int, path: Path) -> None:
+    """The same LOOP_S seconds of pattern as a Y4M file, for Chromium's fake camera."""
+    pattern = looped_pattern_class()(width, height)
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for index in range(LOOP_S * FPS):
+            out.write(b"FRAME\n")
+            for plane in pattern.render(index).planes:
+                rows = memoryview(plane).cast("B")
+                for row in range(plane.height):  # planes may be padded: visible bytes only
+                    start = row * plane.line_size
+                    out.write(rows[start : start + plane.width])
+
+
+async def cabin_worker(port: int, width: int, height: int, denoise: bool) -> None:  # noqa: PLR0915
     import aioice.ice
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.mediastreams import MediaStreamTrack
 
+    from video import codecs
     from video.config import CallSettings
-    from video.media import cabin_tracks
+    from video.media import CabinMedia
     from video.media_sdp import vp8_bitrate_hint
+    from video.media_synthetic import BeepTrack
     from video.render import RemoteMediaSink
 
+    LoopedPattern = looped_pattern_class()
     original = aioice.ice.get_host_addresses
 
     def with_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
@@ -117,8 +159,12 @@ async def cabin_worker(port: int, width: int, height: int) -> None:  # noqa: PLR
 
     aioice.ice.get_host_addresses = with_loopback
     settings = CallSettings.model_validate(
-        {"camera": {"width": width, "height": height, "fps": FPS}}
+        {
+            "camera": {"width": width, "height": height, "fps": FPS},
+            "video_encoder": {"denoise": denoise},
+        }
     )
+    codecs.install(settings.video_encoder)  # as the call component does
     state: dict[str, Any] = {"first_frame_at": None}
     pcs: list[RTCPeerConnection] = []
     sinks: list[RemoteMediaSink] = []
@@ -126,7 +172,7 @@ async def cabin_worker(port: int, width: int, height: int) -> None:  # noqa: PLR
 
     async def offer(request: web.Request) -> web.Response:
         body = await request.json()
-        media = cabin_tracks(settings, synthetic=True)
+        media = CabinMedia(LoopedPattern(width, height), None, BeepTrack())
         sink = RemoteMediaSink(settings, headless=True, window_size=(width, height))
         sink.set_self_view(media.self_view())
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -218,7 +264,7 @@ async def wait_for(page: Any, expr: str) -> Any:
     raise TimeoutError(expr)
 
 
-async def run_aiortc(doctor: Any, size: tuple[int, int], seconds: float) -> Result:
+async def run_aiortc(doctor: Any, size: tuple[int, int], seconds: float, kind: str) -> Result:
     w, h = size
     port = free_port()
     worker = await asyncio.create_subprocess_exec(
@@ -228,6 +274,7 @@ async def run_aiortc(doctor: Any, size: tuple[int, int], seconds: float) -> Resu
         str(port),
         str(w),
         str(h),
+        str(int(kind == "aiortc-denoise")),
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
@@ -263,18 +310,18 @@ async def run_aiortc(doctor: Any, size: tuple[int, int], seconds: float) -> Resu
             split = sorted(
                 ((threads1[k] - threads0.get(k, 0.0)) / elapsed * 100, k) for k in threads1
             )[::-1][:4]
-            print("  aiortc cabin threads: " + ", ".join(f"{n} {p:.0f} %" for p, n in split))
+            print(f"  {kind} cabin threads: " + ", ".join(f"{n} {p:.0f} %" for p, n in split))
             async with http.get(f"{base}/stats") as resp:
                 s1 = await resp.json()
                 c1 = s1["frames"]
             window_pct = 100 * (s1["window_cpu_s"] - s0["window_cpu_s"]) / elapsed
-            print(f"  aiortc cabin video window thread: {window_pct:.1f} % of a core")
+            print(f"  {kind} cabin video window thread: {window_pct:.1f} % of a core")
     finally:
         await doctor.evaluate("hangUp()")
         worker.terminate()
         await worker.wait()
     return Result(
-        "aiortc",
+        kind,
         size,
         doctor_first - join,
         cabin_first - join,
@@ -338,44 +385,90 @@ async def bench(seconds: float, sizes: list[tuple[int, int]], cabins: list[str])
     from playwright.async_api import async_playwright
 
     app = web.Application()
-    app.router.add_get("/", lambda _r: web.FileResponse(PAGE))
+
+    async def page(_request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(PAGE)
+
+    app.router.add_get("/", page)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     url = f"http://127.0.0.1:{port}/"
     results = []
-    async with async_playwright() as pw:
-        before = chromium_browser_pids()
-        doctor_browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        between = chromium_browser_pids()
-        cabin_browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        (cabin_pid,) = chromium_browser_pids() - between
-        assert between - before, "doctor browser not found"
-        try:
-            for size in sizes:
-                for kind in cabins:
-                    doctor = await fresh_page(doctor_browser, url)
-                    if kind == "aiortc":
-                        result = await run_aiortc(doctor, size, seconds)
-                    else:
-                        cabin = await fresh_page(cabin_browser, url)
-                        result = await run_chromium(doctor, cabin, cabin_pid, size, seconds)
-                        await cabin.close()
-                    await doctor.close()
-                    results.append(result)
-                    print_result(result)
-        finally:
-            await doctor_browser.close()
-            await cabin_browser.close()
-            await runner.cleanup()
+    with tempfile.TemporaryDirectory(prefix="bench-call-") as tmp:
+        async with async_playwright() as pw:
+            before = chromium_browser_pids()
+            doctor_browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            assert chromium_browser_pids() - before, "doctor browser not found"
+            try:
+                await warm_up(doctor_browser, url)
+                for size in sizes:
+                    y4m = Path(tmp) / f"pattern-{size[0]}x{size[1]}.y4m"
+                    if "chromium" in cabins:
+                        write_pattern_y4m(*size, y4m)
+                    for kind in cabins:
+                        results.append(
+                            await one_call(
+                                pw,
+                                doctor_browser,
+                                url,
+                                kind=kind,
+                                size=size,
+                                y4m=y4m,
+                                seconds=seconds,
+                            )
+                        )
+                        print_result(results[-1])
+            finally:
+                await doctor_browser.close()
+                await runner.cleanup()
     return results
+
+
+async def warm_up(doctor_browser: Any, url: str) -> None:
+    """The browser's first getUserMedia starts its media stack: not part of any call."""
+    page = await fresh_page(doctor_browser, url)
+    await page.evaluate(f"start(640, 480, {FPS})")
+    await page.evaluate("hangUp()")
+    await page.close()
+
+
+async def one_call(
+    pw: Any,
+    doctor_browser: Any,
+    url: str,
+    *,
+    kind: str,
+    size: tuple[int, int],
+    y4m: Path,
+    seconds: float,
+) -> Result:
+    doctor = await fresh_page(doctor_browser, url)
+    try:
+        if kind.startswith("aiortc"):
+            return await run_aiortc(doctor, size, seconds, kind)
+        # A browser per call: its fake camera is the Y4M of this size.
+        between = chromium_browser_pids()
+        cabin_browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={y4m}"],
+        )
+        try:
+            (cabin_pid,) = chromium_browser_pids() - between
+            cabin = await fresh_page(cabin_browser, url)
+            await warm_up(cabin_browser, url)
+            return await run_chromium(doctor, cabin, cabin_pid, size, seconds)
+        finally:
+            await cabin_browser.close()
+    finally:
+        await doctor.close()
 
 
 def print_result(r: Result) -> None:
     w, h = r.size
     print(
-        f"{r.cabin:9} {w}x{h}@{FPS}  join→first frame: doctor {r.doctor_first_ms:6.0f} ms, "
+        f"{r.cabin:14} {w}x{h}@{FPS}  join→first frame: doctor {r.doctor_first_ms:6.0f} ms, "
         f"cabin {r.cabin_first_ms:6.0f} ms | cabin CPU {r.cabin_cpu_pct:5.1f} % of a core | "
         f"doctor receives {r.doctor_got[0]}x{r.doctor_got[1]} at {r.doctor_fps:4.1f} fps "
         f"{r.doctor_kbps:5.0f} kbit/s, "
@@ -385,39 +478,44 @@ def print_result(r: Result) -> None:
 
 
 def print_summary(results: list[Result], sizes: list[tuple[int, int]]) -> None:
-    print("\nsummary (aiortc / chromium):")
+    print("\nsummary (aiortc cabin / chromium cabin):")
     for size in sizes:
-        a = next(r for r in results if r.size == size and r.cabin == "aiortc")
         c = next(r for r in results if r.size == size and r.cabin == "chromium")
-        print(
-            f"  {size[0]}x{size[1]}: setup doctor "
-            f"{a.doctor_first_ms:.0f}/{c.doctor_first_ms:.0f} ms"
-            f" ({a.doctor_first_ms / c.doctor_first_ms:.2f}x), cabin "
-            f"{a.cabin_first_ms:.0f}/{c.cabin_first_ms:.0f} ms "
-            f"({a.cabin_first_ms / c.cabin_first_ms:.2f}x); cabin CPU "
-            f"{a.cabin_cpu_pct:.0f}/{c.cabin_cpu_pct:.0f} % "
-            f"({a.cabin_cpu_pct / c.cabin_cpu_pct:.2f}x)"
-        )
+        for a in (r for r in results if r.size == size and r.cabin != "chromium"):
+            print(
+                f"  {size[0]}x{size[1]} {a.cabin}: setup doctor "
+                f"{a.doctor_first_ms:.0f}/{c.doctor_first_ms:.0f} ms"
+                f" ({a.doctor_first_ms / c.doctor_first_ms:.2f}x), cabin "
+                f"{a.cabin_first_ms:.0f}/{c.cabin_first_ms:.0f} ms "
+                f"({a.cabin_first_ms / c.cabin_first_ms:.2f}x); cabin CPU "
+                f"{a.cabin_cpu_pct:.0f}/{c.cabin_cpu_pct:.0f} % "
+                f"({a.cabin_cpu_pct / c.cabin_cpu_pct:.2f}x)"
+            )
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    w, _, h = text.partition("x")
+    return int(w), int(h)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="call length measured")
     parser.add_argument("--size", action="append", help="WxH (default: 640x480 and 1280x720)")
-    parser.add_argument("--cabin", action="append", choices=["aiortc", "chromium"])
-    parser.add_argument("--cabin-worker", nargs=3, type=int, metavar=("PORT", "W", "H"))
+    parser.add_argument("--cabin", action="append", choices=CABINS)
+    parser.add_argument("--cabin-worker", nargs=4, type=int, metavar=("PORT", "W", "H", "DENOISE"))
     args = parser.parse_args()
     if args.cabin_worker:
-        port, w, h = args.cabin_worker
+        port, w, h, denoise = args.cabin_worker
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(cabin_worker(port, w, h))
+            asyncio.run(cabin_worker(port, w, h, bool(denoise)))
         return
     version = subprocess.getoutput("/usr/lib/chromium/chromium --version")
     print(f"machine: {os.cpu_count()} CPU(s); chromium: {version}")
-    sizes = [tuple(map(int, s.split("x"))) for s in args.size] if args.size else SIZES
-    cabins = args.cabin or ["aiortc", "chromium"]
-    results = asyncio.run(bench(args.seconds, sizes, cabins))  # type: ignore[arg-type]
-    if len(cabins) == 2:
+    sizes = [parse_size(s) for s in args.size] if args.size else SIZES
+    cabins = args.cabin or CABINS
+    results = asyncio.run(bench(args.seconds, sizes, cabins))
+    if "chromium" in cabins and len(cabins) > 1:
         print_summary(results, sizes)
 
 
