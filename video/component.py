@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from kiosk.component import Component, Context
-from video import codecs
 from video import messages as m
+from video import stack
 from video.auth import COOKIE_NAME, SESSION_LIFETIME_S, DoctorAuth, TooManyAttempts, same_secret
 from video.consultation import Consultation
 from video.loopback import offer_loopback_candidates
@@ -39,7 +39,7 @@ class CallComponent(Component):
         self._secure_cookie = ctx.settings.network.tls is not None
 
     async def start(self) -> None:
-        codecs.install(self.ctx.settings.call.video_encoder)
+        await stack.set_up(self.ctx.settings.call)
         if self.ctx.settings.network.ice_loopback:
             offer_loopback_candidates(True)
         self.ctx.tasks.spawn(self.consultation.bus_loop(), "call-bus")
@@ -47,7 +47,7 @@ class CallComponent(Component):
 
     async def stop(self) -> None:
         await self.consultation.close()
-        codecs.uninstall()
+        stack.tear_down()
         if self.ctx.settings.network.ice_loopback:
             offer_loopback_candidates(False)
 

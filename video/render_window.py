@@ -39,6 +39,14 @@ BACKGROUND = (12, 14, 20)
 Pixels = npt.NDArray[np.uint8]
 
 
+def preload() -> None:
+    """Import pygame ahead of the first call: the import holds the GIL for ~30 ms, which
+    would otherwise compete with the call's setup when the doctor joins."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"  # as in VideoWindow.run
+    import pygame  # noqa: F401 - the import is the point
+
+
 def fit(src: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     """Real size when it fits in box, else the largest even size with the same aspect."""
     w, h = src

@@ -5,6 +5,7 @@ aiortc call."""
 from __future__ import annotations
 
 import fractions
+import sys
 from collections.abc import AsyncIterator, Iterator
 
 import aioice.ice
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from kiosk.daemon import Daemon
 from tests.polling import until
 from tests.video.conftest import MakeSettings
-from video import codecs
+from video import codecs, jitter
 from video.codecs import CabinVp8Decoder, CabinVp8Encoder
 from video.config import CallSettings, VideoEncoderSettings
 from video.media_synthetic import TestPatternTrack
@@ -199,12 +200,15 @@ async def test_uninstalled_is_aiortc_as_shipped(
     assert isinstance(encoder, Vp8Encoder) and not isinstance(encoder, CabinVp8Encoder)
 
 
-async def test_the_call_component_installs_the_configuration(make_settings: MakeSettings) -> None:
+async def test_the_call_component_sets_up_the_media_stack(make_settings: MakeSettings) -> None:
     settings = make_settings()
     daemon = Daemon(settings)
     await daemon.start()
     try:
         assert codecs.installed_settings() == settings.call.video_encoder
+        assert jitter.installed()
+        assert "pygame" in sys.modules  # imported before the first call
     finally:
         await daemon.stop()
     assert codecs.installed_settings() is None
+    assert not jitter.installed()
