@@ -11,9 +11,10 @@ The doctor is always headless Debian Chromium with its fake camera (design.md fl
 cabins send the same picture: the cabin's test pattern (video/media_synthetic.py), LOOP_S
 seconds of it repeated; Chromium reads it from a Y4M file written at start
 (`--use-file-for-fake-video-capture`), the aiortc cabin draws it. The aiortc cabin is this
-script in a subprocess (`--cabin-worker`) with the cabin's codecs (video/codecs.py, as
-configured by default, and again with the denoiser on), the doctor's video rendered
-offscreen with the self-view (video/render.py), as on a cabin. Signaling is minimal (one
+script in a subprocess (`--cabin-worker`) set up as the call component does
+(video/stack.py: the cabin's codecs as configured by default, and again with the denoiser
+on), the doctor's video rendered offscreen with the self-view (video/render.py), as on a
+cabin. Signaling is minimal (one
 offer, one answer, non-trickle ICE) and the same for both cabins: this measures the media
 stack, not the console. A first, unmeasured getUserMedia warms up the doctor's browser.
 
@@ -144,7 +145,7 @@ async def cabin_worker(port: int, width: int, height: int, denoise: bool) -> Non
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.mediastreams import MediaStreamTrack
 
-    from video import codecs
+    from video import stack
     from video.config import CallSettings
     from video.media import CabinMedia
     from video.media_sdp import vp8_bitrate_hint
@@ -164,7 +165,7 @@ async def cabin_worker(port: int, width: int, height: int, denoise: bool) -> Non
             "video_encoder": {"denoise": denoise},
         }
     )
-    codecs.install(settings.video_encoder)  # as the call component does
+    await stack.set_up(settings)  # as the call component does at start
     state: dict[str, Any] = {"first_frame_at": None}
     pcs: list[RTCPeerConnection] = []
     sinks: list[RemoteMediaSink] = []
