@@ -3,6 +3,7 @@ it at start (and undoes it at stop), bench/bench_call.py runs the same.
 
 - video/codecs.py: the cabin's VP8 encoder settings and FFmpeg's VP8 decoder;
 - video/jitter.py: the doctor's frames decoded at their last packet, not one frame later;
+- video/audio_level.py: the microphone packets' audio level in numpy;
 - pygame imported before the first call (video/render_window.py).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from video import codecs, jitter
+from video import audio_level, codecs, jitter
 from video.config import CallSettings
 from video.render_window import preload as preload_video_window
 
@@ -18,9 +19,11 @@ from video.render_window import preload as preload_video_window
 async def set_up(settings: CallSettings) -> None:
     codecs.install(settings.video_encoder)
     jitter.install()
+    audio_level.install()
     await asyncio.to_thread(preload_video_window)
 
 
 def tear_down() -> None:
     codecs.uninstall()
     jitter.uninstall()
+    audio_level.uninstall()

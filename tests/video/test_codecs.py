@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from kiosk.daemon import Daemon
 from tests.polling import until
 from tests.video.conftest import MakeSettings
-from video import codecs, jitter
+from video import audio_level, codecs, jitter
 from video.codecs import CabinVp8Decoder, CabinVp8Encoder
 from video.config import CallSettings, VideoEncoderSettings
 from video.media_synthetic import TestPatternTrack
@@ -207,8 +207,10 @@ async def test_the_call_component_sets_up_the_media_stack(make_settings: MakeSet
     try:
         assert codecs.installed_settings() == settings.call.video_encoder
         assert jitter.installed()
+        assert audio_level.installed()
         assert "pygame" in sys.modules  # imported before the first call
     finally:
         await daemon.stop()
     assert codecs.installed_settings() is None
     assert not jitter.installed()
+    assert not audio_level.installed()
