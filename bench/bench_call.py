@@ -94,7 +94,21 @@ def thread_cpu_s(pid: int) -> dict[str, float]:
     return out
 
 
+def _descends_from_us(pid: int) -> bool:
+    me = os.getpid()
+    while pid > 1:
+        stat = _stat(pid)
+        if stat is None:
+            return False
+        pid = stat[0]
+        if pid == me:
+            return True
+    return False
+
+
 def chromium_browser_pids() -> set[int]:
+    """Browser processes (not renderers, GPU...) started by this bench (through
+    Playwright's driver): other jobs' browsers on a shared machine are left out."""
     pids = set()
     for p in os.listdir("/proc"):
         if not p.isdigit():
@@ -103,7 +117,8 @@ def chromium_browser_pids() -> set[int]:
             cmd = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if cmd and cmd[0].endswith(b"chromium") and not any(a.startswith(b"--type=") for a in cmd):
+        browser = cmd[0].endswith(b"chromium") and not any(a.startswith(b"--type=") for a in cmd)
+        if browser and _descends_from_us(int(p)):
             pids.add(int(p))
     return pids
 
