@@ -167,6 +167,15 @@ async def fill_prescription(page: Any) -> None:
         raise AssertionError(f"walkthrough: the console shows sex {sex!r}, not the booking's")
 
 
+async def check_prescriber_from_account(page: Any) -> None:
+    """The prescriber comes from the demo doctor's account (config/demo.toml)."""
+    expected = {"rpps": "10003456786", "address": "2 rue de Melun, 77000 Melun, France"}
+    for field, value in expected.items():
+        shown = await page.input_value(f"[data-path='prescriber.{field}']")
+        if shown != value:
+            raise AssertionError(f"walkthrough: the console shows {field} {shown!r}, not {value!r}")
+
+
 async def consultation(w: Walkthrough, pilot: Pilot[None], console_url: str) -> Path:
     page = await w.browser.new_page(viewport=CONSOLE_VIEWPORT)
 
@@ -177,10 +186,7 @@ async def consultation(w: Walkthrough, pilot: Pilot[None], console_url: str) -> 
     await page.goto(console_url)
     await page.wait_for_selector("#cabin-state[data-state=waiting]", timeout=STEP_S * 1000)
     await page.wait_for_selector("#patient:has-text('Dupont')")
-    # The prescriber comes from the demo doctor's account (config/demo.toml).
-    rpps = await page.input_value("[data-path='prescriber.rpps']")
-    if rpps != "10003456786":
-        raise AssertionError(f"walkthrough: the console shows RPPS {rpps!r}, not the account's")
+    await check_prescriber_from_account(page)
     await w.doctor_shot(page, "doctor-1-waiting")
 
     await page.click("#join")

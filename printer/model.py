@@ -8,7 +8,6 @@ import base64
 import hashlib
 import io
 import json
-import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -27,6 +26,12 @@ from pydantic import (
 )
 
 from printer.errors import PrescriptionInvalid, Problem
+from printer.prescriber_checks import (
+    check_address,
+    check_email,
+    check_rpps,
+    normalise_phone,
+)
 from printer.secure_paper import secure_paper_message, secure_paper_substance
 
 # Naive dates from the console are French local time.
@@ -48,63 +53,11 @@ Text = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_no_co
 LongText = Annotated[str, AfterValidator(_no_controls)]
 
 
-def luhn_valid(digits: str) -> bool:
-    """True when the last digit of ``digits`` is its Luhn check digit."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _check_rpps(value: str) -> str:
-    compact = re.sub(r"\s", "", value)
-    if not re.fullmatch(r"\d{11}", compact):
-        raise ValueError("le numéro RPPS a 11 chiffres")
-    if not luhn_valid(compact):
-        raise ValueError("numéro RPPS invalide (la clé de contrôle, dernier chiffre, est fausse)")
-    return compact
-
-
-def normalise_phone(value: str) -> str:
-    """A French phone number as +33 followed by 9 digits."""
-    compact = re.sub(r"[\s.\-()]", "", value)
-    if compact.startswith("+33"):
-        rest = compact[3:]
-    elif compact.startswith("0033"):
-        rest = compact[4:]
-    elif compact.startswith("0"):
-        rest = compact[1:]
-    else:
-        raise ValueError("numéro de téléphone français attendu (0X XX XX XX XX ou +33 X ...)")
-    if not re.fullmatch(r"[1-9]\d{8}", rest):
-        raise ValueError("numéro de téléphone français attendu : 10 chiffres")
-    return "+33" + rest
-
-
 def format_phone(e164: str) -> str:
     """+33123456789 -> +33 1 23 45 67 89."""
     rest = e164[3:]
     pairs = " ".join(rest[i : i + 2] for i in range(1, 9, 2))
     return f"+33 {rest[0]} {pairs}"
-
-
-def _check_address(value: str) -> str:
-    if "france" not in value.lower():
-        raise ValueError("l'adresse professionnelle doit indiquer le pays : France")
-    return value
-
-
-def _check_email(value: str) -> str:
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", value):
-        raise ValueError("adresse e-mail invalide")
-    return value
 
 
 def _check_png(value: str) -> str:
@@ -133,10 +86,10 @@ class _Strict(BaseModel):
 class Prescriber(_Strict):
     name: Text  # "Dr Marie Curie": printed as given
     specialty: Text  # qualification, e.g. "Médecine générale"
-    rpps: Annotated[str, AfterValidator(_check_rpps)]
-    address: Annotated[Text, AfterValidator(_check_address)]
+    rpps: Annotated[str, AfterValidator(check_rpps)]
+    address: Annotated[Text, AfterValidator(check_address)]
     phone: Annotated[str, AfterValidator(normalise_phone)]
-    email: Annotated[Text, AfterValidator(_check_email)]
+    email: Annotated[Text, AfterValidator(check_email)]
     # Optional handwritten signature (base64 PNG); the signed mention is always printed.
     signature_png: Annotated[str, AfterValidator(_check_png)] | None = None
 
@@ -205,10 +158,10 @@ class SummaryAuthor(_Strict):
 
     name: Text
     specialty: Text | None = None
-    rpps: Annotated[str, AfterValidator(_check_rpps)] | None = None
+    rpps: Annotated[str, AfterValidator(check_rpps)] | None = None
     address: Text | None = None
     phone: Annotated[str, AfterValidator(normalise_phone)] | None = None
-    email: Annotated[Text, AfterValidator(_check_email)] | None = None
+    email: Annotated[Text, AfterValidator(check_email)] | None = None
     signature_png: Annotated[str, AfterValidator(_check_png)] | None = None
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from printer.prescriber_checks import check_address, check_email, check_rpps, normalise_phone
 
 
 class CameraSettings(BaseModel):
@@ -33,8 +37,15 @@ class DoctorAccount(BaseModel):
     username: str = Field(pattern=r"^[a-z0-9._-]+$")
     display_name: str
     password_hash: str = Field(description="argon2 hash ('kiosk doctor hash-password')")
-    rpps: str | None = None
     specialty: str = "Médecine générale"
+    # The prescriber's mentions the console pre-fills on the prescription (checked here as
+    # on a prescription, so a mistake shows at the daemon's start, not at the first print).
+    rpps: Annotated[str, AfterValidator(check_rpps)] | None = None
+    address: Annotated[str, AfterValidator(check_address)] | None = Field(
+        None, description="professional address, ending with 'France'"
+    )
+    phone: Annotated[str, AfterValidator(normalise_phone)] | None = None
+    email: Annotated[str, AfterValidator(check_email)] | None = None
 
 
 class CallSettings(BaseModel):

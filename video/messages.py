@@ -185,7 +185,7 @@ class StateOut(BaseModel):
     cabin_state: str
     call_state: str
     doctor: str | None = None
-    # The logged-in doctor's prescriber fields the console pre-fills (name, specialty, rpps).
+    # The logged-in doctor's prescriber fields the console pre-fills (video/printing.py).
     prescriber: dict[str, str] = Field(default_factory=dict)
     exam_camera_available: bool = False
     exam_camera_on: bool = False

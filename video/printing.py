@@ -70,15 +70,22 @@ def account_prescriber(doctor: DoctorAccount | None) -> dict[str, str]:
     """What the doctor's account says of the prescriber (empty fields left out)."""
     if doctor is None:
         return {}
-    fields = {"name": doctor.display_name, "specialty": doctor.specialty, "rpps": doctor.rpps}
+    fields = {
+        "name": doctor.display_name,
+        "specialty": doctor.specialty,
+        "rpps": doctor.rpps,
+        "address": doctor.address,
+        "phone": doctor.phone,
+        "email": doctor.email,
+    }
     return {key: value for key, value in fields.items() if value}
 
 
 def with_account_prescriber(
     prescription: dict[str, Any], doctor: DoctorAccount | None
 ) -> dict[str, Any]:
-    """The logged-in doctor's name, specialty and RPPS fill the prescriber fields the
-    console left empty (what the doctor typed wins)."""
+    """The logged-in doctor's account (name, specialty, RPPS, address, phone, e-mail)
+    fills the prescriber fields the console left empty (what the doctor typed wins)."""
     if doctor is None:
         return prescription
     given = prescription.get("prescriber")

@@ -39,6 +39,7 @@ username = "{user}"
 display_name = "Dr Claire Martin"
 password_hash = "{hash}"
 rpps = "10003456786"
+email = "c.martin@example.fr"
 """
 
 EXAM_CAMERA = """

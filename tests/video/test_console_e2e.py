@@ -287,7 +287,11 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         await page.wait_for_selector("#measurements tr:has-text('131 mmHg')")
         await wait_page_frames_advance(page)
 
-        # The prescription: the printer's problems show on the fields, then it prints.
+        # The prescription: the doctor's account fills the prescriber's e-mail (the
+        # conftest's account has no address or phone: those stay empty).
+        assert await page.input_value("[data-path='prescriber.email']") == "c.martin@example.fr"
+        assert await page.input_value("[data-path='prescriber.address']") == ""
+        # The printer's problems show on the fields, then it prints.
         await page.fill("[data-path='prescriber.specialty']", "Médecine générale")
         await page.fill("[data-path='prescriber.rpps']", "10003456782")  # bad check digit
         await page.fill("[data-path='prescriber.address']", "2 rue de Melun, 77000 Melun, France")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from video.config import DoctorAccount
+import pytest
+from pydantic import ValidationError
+
+from video.config import CallSettings, DoctorAccount
 from video.printing import with_account_prescriber
 
 DOCTOR = DoctorAccount(
@@ -49,3 +52,36 @@ def test_the_console_gets_the_account_fields_to_prefill() -> None:
     no_rpps = DOCTOR.model_copy(update={"rpps": None})
     assert "rpps" not in account_prescriber(no_rpps)
     assert account_prescriber(None) == {}
+
+
+FULL = DOCTOR.model_copy(
+    update={
+        "address": "2 rue de Melun, 77000 Melun, France",
+        "phone": "+33123456789",
+        "email": "c.martin@example.fr",
+    }
+)
+
+
+def test_address_phone_and_email_come_from_the_account_too() -> None:
+    merged = with_account_prescriber({"prescriber": {"phone": "+33 6 12 34 56 78"}}, FULL)
+    assert merged["prescriber"]["address"] == "2 rue de Melun, 77000 Melun, France"
+    assert merged["prescriber"]["email"] == "c.martin@example.fr"
+    assert merged["prescriber"]["phone"] == "+33 6 12 34 56 78"  # typed: kept
+
+
+def test_account_mentions_are_checked_when_the_configuration_loads() -> None:
+    base = {"username": "x", "display_name": "Dr X", "password_hash": "h"}
+    account = DoctorAccount.model_validate({**base, "phone": "01 23 45 67 89"})
+    assert account.phone == "+33123456789"  # normalised as on a prescription
+    bad = {
+        "rpps": "10003456780",  # wrong check digit
+        "phone": "12345",
+        "address": "2 rue de Melun, 77000 Melun",  # no country
+        "email": "c.martin@",
+    }
+    for field, value in bad.items():
+        with pytest.raises(ValidationError) as err:
+            CallSettings.model_validate({"doctors": [{**base, field: value}]})
+        (problem,) = err.value.errors()
+        assert problem["loc"] == ("doctors", 0, field)

@@ -73,7 +73,8 @@ const Prescription = (() => {
     }
   }
 
-  // The logged-in doctor's account: name, specialty, RPPS (what was typed stays).
+  // The logged-in doctor's account: name, specialty, RPPS, address, phone, e-mail
+  // (what was typed stays).
   function fillPrescriber(prescriber) {
     for (const [key, value] of Object.entries(prescriber || {})) {
       const input = form().querySelector(`[data-path="prescriber.${key}"]`);
