@@ -123,6 +123,13 @@ def chromium_browser_pids() -> set[int]:
     return pids
 
 
+def new_browser(before: set[int]) -> set[int]:
+    """The browser processes started since `before`, without their children caught
+    between fork and exec (still showing the browser's command line)."""
+    new = chromium_browser_pids() - before
+    return {pid for pid in new if (_stat(pid) or (0, 0.0))[0] not in new}
+
+
 # ---- the aiortc cabin (subprocess) ----
 def looped_pattern_class() -> Any:
     from av import VideoFrame
@@ -471,7 +478,7 @@ async def one_call(
             args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={y4m}"],
         )
         try:
-            (cabin_pid,) = chromium_browser_pids() - between
+            (cabin_pid,) = new_browser(between)
             cabin = await fresh_page(cabin_browser, url)
             await warm_up(cabin_browser, url)
             return await run_chromium(doctor, cabin, cabin_pid, size, seconds)
