@@ -1,10 +1,11 @@
 """The audio level the cabin puts in each microphone packet (RFC 6465), in numpy.
 
 aiortc computes it for every 20 ms audio frame in a Python loop over the samples (960 at
-48 kHz), on the event loop: 64 µs per frame on this machine, 2.4 µs here. Same formula (RFC 6465 appendix A: RMS of the 16-bit samples
-against full scale, in dBov, clamped to [-127, 0], rounded), vectorised; `install()`
-replaces the function aiortc's sender calls, `aiortc.rtp.compute_audio_level_dbov`;
-tests/video/test_audio_level.py checks both give the same levels.
+48 kHz), on the event loop: 64 µs per frame on this machine, 2.4 µs here. Same formula
+(RFC 6465 appendix A: RMS of the 16-bit samples against full scale, in dBov, clamped to
+[-127, 0], rounded), vectorised. `install()` replaces the function aiortc's sender calls,
+`aiortc.rtp.compute_audio_level_dbov`; tests/video/test_audio_level.py checks both give
+the same levels.
 """
 
 from __future__ import annotations
