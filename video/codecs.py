@@ -1,4 +1,5 @@
-"""The cabin's VP8 encoder and decoder, put in place of aiortc's own.
+"""The cabin's VP8 encoder and decoder, put in place of aiortc's own (and its mono Opus
+encoder for the microphone, video/codec_opus.py).
 
 aiortc builds its VP8 encoder with fixed libvpx settings, among them the temporal
 denoiser (`noise-sensitivity` 4), which doubles the encoder's CPU at 1280x720
@@ -41,11 +42,13 @@ from aiortc.codecs.vpx import (
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from av.frame import Frame
 
+from video.codec_opus import MonoOpusEncoder
 from video.config import VideoEncoderSettings
 
 __all__ = ["CabinVp8Decoder", "CabinVp8Encoder", "install", "installed_settings", "uninstall"]
 
 VP8 = "video/vp8"
+OPUS = "audio/opus"
 # A new encoder (hence a keyframe: a burst of bits, a visible pulse) only when the target
 # bitrate moved enough: at once when it fell (congestion), once it rose by a third.
 BITRATE_FALL = 0.1  # aiortc's rule, both ways
@@ -140,8 +143,11 @@ _settings: VideoEncoderSettings | None = None
 
 
 def _get_encoder(codec: RTCRtpCodecParameters) -> Encoder:
-    if codec.mimeType.lower() == VP8 and _settings is not None:
+    mime = codec.mimeType.lower()
+    if mime == VP8 and _settings is not None:
         return CabinVp8Encoder(_settings)
+    if mime == OPUS and _settings is not None:
+        return MonoOpusEncoder()
     return aiortc_get_encoder(codec)
 
 

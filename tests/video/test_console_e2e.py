@@ -150,6 +150,29 @@ async def wait_page_frames_advance(page: Any, by: int = 10) -> None:
     assert width > 0
 
 
+PAGE_AUDIO = """async () => {
+  const stats = await call.pc.getStats();
+  for (const s of stats.values()) {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio')
+      return [s.totalSamplesReceived || 0, s.totalAudioEnergy || 0];
+  }
+  return [0, 0];
+}"""
+
+
+async def wait_page_audio(page: Any, seconds: float = 1.5) -> None:
+    """The page's audio receiver got `seconds` of samples with some energy in them."""
+    try:
+        async with asyncio.timeout(STEP_S):
+            while True:
+                samples, energy = await page.evaluate(PAGE_AUDIO)
+                if samples >= seconds * 48_000 and energy > 0:
+                    return
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        pytest.fail(f"no audio in the page: {await page.evaluate(PAGE_AUDIO)}")
+
+
 async def wait_call_state(seen: Any, state: str) -> None:
     async with asyncio.timeout(STEP_S):
         while True:
@@ -202,6 +225,8 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         peer = consultation.peer
         await wait_for(lambda: peer.frames.video > 10, STEP_S)
         assert peer.frames.width > 0
+        # The doctor's browser decodes the cabin's microphone (mono Opus) and hears the beep.
+        await wait_page_audio(page)
 
         # A measurement from an instrument appears in the page.
         ctx.bus.publish(
