@@ -53,13 +53,6 @@ Text = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_no_co
 LongText = Annotated[str, AfterValidator(_no_controls)]
 
 
-def format_phone(e164: str) -> str:
-    """+33123456789 -> +33 1 23 45 67 89."""
-    rest = e164[3:]
-    pairs = " ".join(rest[i : i + 2] for i in range(1, 9, 2))
-    return f"+33 {rest[0]} {pairs}"
-
-
 def _check_png(value: str) -> str:
     try:
         raw = base64.b64decode(value, validate=True)

@@ -57,3 +57,10 @@ def check_email(value: str) -> str:
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", value):
         raise ValueError("adresse e-mail invalide")
     return value
+
+
+def format_phone(e164: str) -> str:
+    """+33123456789 -> +33 1 23 45 67 89."""
+    rest = e164[3:]
+    pairs = " ".join(rest[i : i + 2] for i in range(1, 9, 2))
+    return f"+33 {rest[0]} {pairs}"

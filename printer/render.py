@@ -23,7 +23,6 @@ from printer.model import (
     Summary,
     SummaryAuthor,
     SummaryPatient,
-    format_phone,
 )
 from printer.pdfpage import (
     FONT,
@@ -34,6 +33,7 @@ from printer.pdfpage import (
     build_pdf,
     register_fonts,
 )
+from printer.prescriber_checks import format_phone
 
 TELECONSULTATION_MENTION = "Ordonnance établie dans le cadre d'une téléconsultation"
 SUMMARY_MENTION = "Compte rendu établi dans le cadre d'une téléconsultation"

@@ -11,6 +11,7 @@ from typing import Any
 
 from kiosk.component import Context
 from kiosk.events import PrintJobUpdated
+from printer.prescriber_checks import format_phone
 from video import messages as m
 from video.config import DoctorAccount
 
@@ -75,7 +76,7 @@ def account_prescriber(doctor: DoctorAccount | None) -> dict[str, str]:
         "specialty": doctor.specialty,
         "rpps": doctor.rpps,
         "address": doctor.address,
-        "phone": doctor.phone,
+        "phone": format_phone(doctor.phone) if doctor.phone else None,
         "email": doctor.email,
     }
     return {key: value for key, value in fields.items() if value}

@@ -68,6 +68,9 @@ def test_address_phone_and_email_come_from_the_account_too() -> None:
     assert merged["prescriber"]["address"] == "2 rue de Melun, 77000 Melun, France"
     assert merged["prescriber"]["email"] == "c.martin@example.fr"
     assert merged["prescriber"]["phone"] == "+33 6 12 34 56 78"  # typed: kept
+    from video.printing import account_prescriber
+
+    assert account_prescriber(FULL)["phone"] == "+33 1 23 45 67 89"  # as printed
 
 
 def test_account_mentions_are_checked_when_the_configuration_loads() -> None:
