@@ -11,17 +11,17 @@ the same levels.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import aiortc.rtp
 import numpy as np
 from av import AudioFrame
 
+from video.name_patch import NamePatch
+
 __all__ = ["audio_level_dbov", "install", "installed", "uninstall"]
 
 MAX_SAMPLE = 32767
 MIN_LEVEL = -127
-_aiortc_level = aiortc.rtp.compute_audio_level_dbov
 
 
 def audio_level_dbov(frame: AudioFrame) -> int:
@@ -37,16 +37,16 @@ def audio_level_dbov(frame: AudioFrame) -> int:
     return round(min(max(20 * math.log10(rms), MIN_LEVEL), 0))
 
 
+_HOOK = NamePatch(aiortc.rtp, "compute_audio_level_dbov", audio_level_dbov)
+
+
 def install() -> None:
-    module: Any = aiortc.rtp  # a name inside aiortc, not its API
-    module.compute_audio_level_dbov = audio_level_dbov
+    _HOOK.install()
 
 
 def uninstall() -> None:
-    module: Any = aiortc.rtp
-    module.compute_audio_level_dbov = _aiortc_level
+    _HOOK.uninstall()
 
 
 def installed() -> bool:
-    module: Any = aiortc.rtp
-    return bool(module.compute_audio_level_dbov is audio_level_dbov)
+    return _HOOK.installed

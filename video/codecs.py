@@ -22,8 +22,6 @@ aiortc call uses them, so an aiortc upgrade that moves them fails there, not sil
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Any
 
 import aiortc.rtcrtpreceiver
 import aiortc.rtcrtpsender
@@ -44,6 +42,7 @@ from av.frame import Frame
 
 from video.codec_opus import MonoOpusEncoder
 from video.config import VideoEncoderSettings
+from video.name_patch import NamePatch
 
 __all__ = ["CabinVp8Decoder", "CabinVp8Encoder", "install", "installed_settings", "uninstall"]
 
@@ -157,30 +156,27 @@ def _get_decoder(codec: RTCRtpCodecParameters) -> Decoder:
     return aiortc_get_decoder(codec)
 
 
+_HOOKS = (
+    NamePatch(aiortc.rtcrtpsender, "get_encoder", _get_encoder),
+    NamePatch(aiortc.rtcrtpreceiver, "get_decoder", _get_decoder),
+)
+
+
 def install(settings: VideoEncoderSettings) -> None:
     """From now on every aiortc peer connection of this process encodes and decodes VP8
     with the cabin's codecs and these settings. Idempotent; the last settings win."""
     global _settings  # noqa: PLW0603 - one process-wide choice, like video/loopback.py
     _settings = settings
-    _set_hooks(_get_encoder, _get_decoder)
+    for hook in _HOOKS:
+        hook.install()
 
 
 def uninstall() -> None:
     """Back to aiortc's own codecs (the call component's stop; tests)."""
     global _settings  # noqa: PLW0603
     _settings = None
-    _set_hooks(aiortc_get_encoder, aiortc_get_decoder)
-
-
-def _set_hooks(
-    get_encoder: Callable[[RTCRtpCodecParameters], Encoder],
-    get_decoder: Callable[[RTCRtpCodecParameters], Decoder],
-) -> None:
-    # The names the sender and the receiver call (they are not part of aiortc's API).
-    sender: Any = aiortc.rtcrtpsender
-    receiver: Any = aiortc.rtcrtpreceiver
-    sender.get_encoder = get_encoder
-    receiver.get_decoder = get_decoder
+    for hook in _HOOKS:
+        hook.uninstall()
 
 
 def installed_settings() -> VideoEncoderSettings | None:

@@ -16,11 +16,11 @@ codecs. tests/video/test_jitter.py checks a real aiortc call gets it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiortc.rtcrtpreceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
+
+from video.name_patch import NamePatch
 
 __all__ = ["MarkerJitterBuffer", "install", "installed", "uninstall"]
 
@@ -62,17 +62,17 @@ def _jitter_buffer(capacity: int, prefetch: int = 0, is_video: bool = False) -> 
     return JitterBuffer(capacity, prefetch=prefetch, is_video=is_video)
 
 
+_HOOK = NamePatch(aiortc.rtcrtpreceiver, "JitterBuffer", _jitter_buffer)
+
+
 def install() -> None:
     """Video receivers created from now on use MarkerJitterBuffer. Idempotent."""
-    receiver: Any = aiortc.rtcrtpreceiver  # a name inside aiortc, not its API
-    receiver.JitterBuffer = _jitter_buffer
+    _HOOK.install()
 
 
 def uninstall() -> None:
-    receiver: Any = aiortc.rtcrtpreceiver
-    receiver.JitterBuffer = JitterBuffer
+    _HOOK.uninstall()
 
 
 def installed() -> bool:
-    receiver: Any = aiortc.rtcrtpreceiver
-    return bool(receiver.JitterBuffer is _jitter_buffer)
+    return _HOOK.installed

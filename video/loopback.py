@@ -7,28 +7,26 @@ enumeration (one function) to add it. Never set on a real cabin."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import aioice.ice
 
+from video.name_patch import NamePatch
+
 LOOPBACK_V4 = "127.0.0.1"
-_original: Callable[[bool, bool], list[str]] | None = None
 
 
 def _with_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-    assert _original is not None
-    addresses = list(_original(use_ipv4, use_ipv6))
+    addresses = list(_HOOK.original(use_ipv4, use_ipv6))
     if use_ipv4 and LOOPBACK_V4 not in addresses:
         addresses.insert(0, LOOPBACK_V4)
     return addresses
 
 
+_HOOK = NamePatch(aioice.ice, "get_host_addresses", _with_loopback)
+
+
 def offer_loopback_candidates(enabled: bool) -> None:
     """Add (or stop adding) 127.0.0.1 to aioice's host candidates. Idempotent."""
-    global _original  # noqa: PLW0603 - one process-wide patch, undone by enabled=False
-    if enabled and _original is None:
-        _original = aioice.ice.get_host_addresses
-        aioice.ice.get_host_addresses = _with_loopback
-    elif not enabled and _original is not None:
-        aioice.ice.get_host_addresses = _original  # type: ignore[assignment]
-        _original = None
+    if enabled:
+        _HOOK.install()
+    else:
+        _HOOK.uninstall()
