@@ -6,15 +6,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-import aioice.ice
 import numpy as np
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
+from aiortc import RTCRtpSender
 from aiortc.codecs.opus import OpusDecoder, OpusEncoder
 from aiortc.jitterbuffer import JitterFrame
 from av import AudioFrame
 
 from tests.polling import until
+from tests.video.loopback_call import one_way_call
 from video import codecs
 from video.codec_opus import BIT_RATE, MonoOpusEncoder
 from video.config import CallSettings, VideoEncoderSettings
@@ -83,31 +83,16 @@ def test_a_stereo_decoder_plays_the_tone_on_both_channels() -> None:
     assert 0.5 * 8000 / np.sqrt(2) < rms < 1.5 * 8000 / np.sqrt(2)
 
 
-@pytest.fixture
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
-
-
 @pytest.mark.usefixtures("loopback_only")
 async def test_a_real_call_sends_mono_opus() -> None:
     codecs.install(VideoEncoderSettings())
-    config = RTCConfiguration(iceServers=[])
-    cabin, doctor = RTCPeerConnection(config), RTCPeerConnection(config)
     sink = RemoteMediaSink(CallSettings(), headless=True)
-    cabin.addTrack(BeepTrack())
-    doctor.on("track", sink.add_track)
-    doctor.addTransceiver("audio", direction="recvonly")
     try:
-        await doctor.setLocalDescription(await doctor.createOffer())
-        await cabin.setRemoteDescription(doctor.localDescription)
-        await cabin.setLocalDescription(await cabin.createAnswer())
-        await doctor.setRemoteDescription(cabin.localDescription)
-        await until(lambda: sink.audio_frames_drained >= 25, BOUND_S, "audio drained")
-        (sender,) = cabin.getSenders()
-        assert isinstance(sender, RTCRtpSender)
-        # Private to aiortc: this checks that the hook still reaches its senders.
-        assert isinstance(getattr(sender, "_RTCRtpSender__encoder", None), MonoOpusEncoder)
+        async with one_way_call([BeepTrack()], sink.add_track) as (cabin, _doctor):
+            await until(lambda: sink.audio_frames_drained >= 25, BOUND_S, "audio drained")
+            (sender,) = cabin.getSenders()
+            assert isinstance(sender, RTCRtpSender)
+            # Private to aiortc: this checks that the hook still reaches its senders.
+            assert isinstance(getattr(sender, "_RTCRtpSender__encoder", None), MonoOpusEncoder)
     finally:
-        await cabin.close()
-        await doctor.close()
         await sink.stop()

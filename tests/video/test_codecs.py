@@ -7,11 +7,11 @@ from __future__ import annotations
 import fractions
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
 
-import aioice.ice
 import av
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
+from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.codecs.vpx import MAX_BITRATE, Vp8Decoder, Vp8Encoder
 from aiortc.jitterbuffer import JitterFrame
 from pydantic import ValidationError
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from kiosk.daemon import Daemon
 from tests.polling import until
 from tests.video.conftest import MakeSettings
+from tests.video.loopback_call import one_way_call
 from video import audio_level, codecs, jitter
 from video.codecs import CabinVp8Decoder, CabinVp8Encoder
 from video.config import CallSettings, VideoEncoderSettings
@@ -127,31 +128,18 @@ def test_settings_are_checked() -> None:
     assert CallSettings().video_encoder == VideoEncoderSettings(denoise=False, speed=-6)
 
 
-@pytest.fixture
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
-
-
-@pytest.fixture
-async def call() -> AsyncIterator[tuple[RTCPeerConnection, RTCPeerConnection, RemoteMediaSink]]:
+def pattern_call(
+    sink: RemoteMediaSink,
+) -> AbstractAsyncContextManager[tuple[RTCPeerConnection, RTCPeerConnection]]:
     """The cabin sends its test pattern to a 'doctor' that renders it (both aiortc)."""
-    config = RTCConfiguration(iceServers=[])
-    cabin, doctor = RTCPeerConnection(config), RTCPeerConnection(config)
+    return one_way_call([TestPatternTrack(320, 240, 30)], sink.add_track)
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[RemoteMediaSink]:
     sink = RemoteMediaSink(CallSettings(), headless=True, window_size=(320, 240))
-    cabin.addTrack(TestPatternTrack(320, 240, 30))
-    doctor.on("track", sink.add_track)
-    doctor.addTransceiver("video", direction="recvonly")
-    yield cabin, doctor, sink
-    await cabin.close()
-    await doctor.close()
+    yield sink
     await sink.stop()
-
-
-async def negotiate(cabin: RTCPeerConnection, doctor: RTCPeerConnection) -> None:
-    await doctor.setLocalDescription(await doctor.createOffer())
-    await cabin.setRemoteDescription(doctor.localDescription)
-    await cabin.setLocalDescription(await cabin.createAnswer())
-    await doctor.setRemoteDescription(cabin.localDescription)
 
 
 def video_encoder(pc: RTCPeerConnection) -> object:
@@ -172,31 +160,26 @@ class RecordingDecoder(CabinVp8Decoder):
 
 @pytest.mark.usefixtures("loopback_only")
 async def test_installed_codecs_carry_a_real_aiortc_call(
-    call: tuple[RTCPeerConnection, RTCPeerConnection, RemoteMediaSink],
-    monkeypatch: pytest.MonkeyPatch,
+    sink: RemoteMediaSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cabin, doctor, sink = call
     monkeypatch.setattr(codecs, "CabinVp8Decoder", RecordingDecoder)
     RecordingDecoder.frames = 0
     codecs.install(VideoEncoderSettings())
-    await negotiate(cabin, doctor)
-    await until(lambda: sink.frames_rendered >= 10, BOUND_S, "frames rendered")
+    async with pattern_call(sink) as (cabin, _doctor):
+        await until(lambda: sink.frames_rendered >= 10, BOUND_S, "frames rendered")
+        encoder = video_encoder(cabin)
     assert RecordingDecoder.frames >= 10  # the doctor side decoded with ours
-    encoder = video_encoder(cabin)
     assert isinstance(encoder, CabinVp8Encoder)
     assert encoder.options["noise-sensitivity"] == "0"
 
 
 @pytest.mark.usefixtures("loopback_only")
-async def test_uninstalled_is_aiortc_as_shipped(
-    call: tuple[RTCPeerConnection, RTCPeerConnection, RemoteMediaSink],
-) -> None:
-    cabin, doctor, sink = call
+async def test_uninstalled_is_aiortc_as_shipped(sink: RemoteMediaSink) -> None:
     codecs.install(VideoEncoderSettings())
     codecs.uninstall()
-    await negotiate(cabin, doctor)
-    await until(lambda: sink.frames_rendered >= 10, BOUND_S, "frames rendered")
-    encoder = video_encoder(cabin)
+    async with pattern_call(sink) as (cabin, _doctor):
+        await until(lambda: sink.frames_rendered >= 10, BOUND_S, "frames rendered")
+        encoder = video_encoder(cabin)
     assert isinstance(encoder, Vp8Encoder) and not isinstance(encoder, CabinVp8Encoder)
 
 

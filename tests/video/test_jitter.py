@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import aioice.ice
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver
+from aiortc import RTCRtpReceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 
 from tests.polling import until
+from tests.video.loopback_call import one_way_call
 from video import jitter
 from video.config import CallSettings
 from video.jitter import MarkerJitterBuffer
@@ -90,36 +90,24 @@ def test_sequence_numbers_wrap() -> None:
     assert out[1] is not None and out[1].data == b"w1w2"
 
 
-@pytest.fixture
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
-
-
 @pytest.mark.usefixtures("loopback_only")
 async def test_a_real_call_receives_through_it() -> None:
     jitter.install()
     assert jitter.installed()
-    config = RTCConfiguration(iceServers=[])
-    cabin, doctor = RTCPeerConnection(config), RTCPeerConnection(config)
     sink = RemoteMediaSink(CallSettings(), headless=True, window_size=(320, 240))
-    cabin.addTrack(TestPatternTrack(320, 240, 30))
-    doctor.on("track", sink.add_track)
-    doctor.addTransceiver("video", direction="recvonly")
     try:
-        await doctor.setLocalDescription(await doctor.createOffer())
-        await cabin.setRemoteDescription(doctor.localDescription)
-        await cabin.setLocalDescription(await cabin.createAnswer())
-        await doctor.setRemoteDescription(cabin.localDescription)
-        await until(lambda: sink.frames_rendered >= 10, BOUND_S, "frames rendered")
-        (receiver,) = [r for r in doctor.getReceivers() if r.track.kind == "video"]
-        assert isinstance(receiver, RTCRtpReceiver)
-        # Private to aiortc: this checks that the hook still reaches its receivers.
-        buffer = getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None)
-        assert isinstance(buffer, MarkerJitterBuffer)
-        assert buffer.frames_at_marker >= 10
+        async with one_way_call([TestPatternTrack(320, 240, 30)], sink.add_track) as (
+            _cabin,
+            doctor,
+        ):
+            await until(lambda: sink.frames_rendered >= 10, BOUND_S, "frames rendered")
+            (receiver,) = [r for r in doctor.getReceivers() if r.track.kind == "video"]
+            assert isinstance(receiver, RTCRtpReceiver)
+            # Private to aiortc: this checks that the hook still reaches its receivers.
+            buffer = getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None)
+            assert isinstance(buffer, MarkerJitterBuffer)
+            assert buffer.frames_at_marker >= 10
     finally:
-        await cabin.close()
-        await doctor.close()
         await sink.stop()
     jitter.uninstall()
     assert not jitter.installed()

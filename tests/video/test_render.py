@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import aioice.ice
 import numpy as np
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection
-from aiortc.mediastreams import MediaStreamTrack
 
 from tests.polling import until
+from tests.video.loopback_call import connect
 from video.config import CallSettings
 from video.media import cabin_tracks
 from video.media_synthetic import BeepTrack, SolidColorTrack
@@ -26,27 +24,6 @@ COLOR_TOLERANCE = 12  # VP8 + YUV 4:2:0 round trip
 
 async def poll(condition: Callable[[], bool], what: str) -> None:
     await until(condition, BOUND_S, what)
-
-
-@pytest.fixture
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    # aioice leaves 127.0.0.1 out of host candidates; keep this call on loopback only.
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
-
-
-async def connect(
-    doctor_tracks: list[MediaStreamTrack], on_cabin_track: Callable[[MediaStreamTrack], None]
-) -> tuple[RTCPeerConnection, RTCPeerConnection]:
-    config = RTCConfiguration(iceServers=[])
-    doctor, cabin = RTCPeerConnection(config), RTCPeerConnection(config)
-    for track in doctor_tracks:
-        doctor.addTrack(track)
-    cabin.on("track", on_cabin_track)
-    await doctor.setLocalDescription(await doctor.createOffer())
-    await cabin.setRemoteDescription(doctor.localDescription)
-    await cabin.setLocalDescription(await cabin.createAnswer())
-    await doctor.setRemoteDescription(cabin.localDescription)
-    return doctor, cabin
 
 
 @pytest.fixture
