@@ -1,20 +1,14 @@
 """`kiosk demo` as a newcomer runs it: a real process, its printed lines, live simulated
-readings, the printed doctor link that logs in, and a fresh cabin at every run."""
+readings, the printed doctor link that logs in (and opens the console's socket), and a
+fresh cabin at every run."""
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
-import re
-import select
 import signal
-import struct
-import subprocess
 import sys
-import termios
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +16,8 @@ from typing import Any
 import aiohttp
 
 from tests.kiosk.process import REPO
+from tests.polling import until
+from tests.terminal import drain_until_exit, read_until, spawn_in_terminal
 from video.auth import COOKIE_NAME
 
 START_S = 30.0  # a demo starts in ~2 s here; allow for a loaded machine
@@ -85,16 +81,6 @@ async def demo_process(*args: str) -> AsyncIterator[Demo]:
     assert proc.returncode == 0, demo.lines
 
 
-async def poll(check: Callable[[], Any], within_s: float, what: str) -> Any:
-    async with asyncio.timeout(within_s):
-        while True:
-            result = await check()
-            if result:
-                return result
-            await asyncio.sleep(0.2)
-    raise AssertionError(what)  # pragma: no cover - the timeout raises first
-
-
 def readings(status: dict[str, Any]) -> dict[str, Any]:
     return {i["name"]: i["last"] for i in status["instruments"] if i.get("last")}
 
@@ -117,7 +103,10 @@ async def test_demo_prints_its_links_and_serves_a_live_cabin() -> None:
             got = readings(status)
             return status if len(got) == len(status["instruments"]) == 5 else None
 
-        status = await poll(all_read, READINGS_S, "no readings from the simulated instruments")
+        status: dict[str, Any] | None = await until(
+            all_read, READINGS_S, "readings from the simulated instruments"
+        )
+        assert status is not None
         assert status["state"] == "waiting" and status["locked"] is True
         blood_pressure = readings(status)["tensiometre"]["observations"]
         assert {o["code"] for o in blood_pressure} >= {"8480-6", "8462-4"}
@@ -135,13 +124,18 @@ async def test_demo_prints_its_links_and_serves_a_live_cabin() -> None:
             cookie = resp.cookies[COOKIE_NAME]
             assert cookie["httponly"] and cookie["samesite"] == "Strict"
             cookies = {COOKIE_NAME: cookie.value}
-        async with (
-            aiohttp.ClientSession(cookies=cookies) as doctor,
-            doctor.get(doctor_page) as resp,
-        ):
-            assert resp.status == 200
-            page = await resp.text()
-        assert 'id="join"' in page and "<title>Console médecin</title>" in page
+        base = console.split("/doctor/")[0]
+        async with aiohttp.ClientSession(cookies=cookies) as doctor:
+            async with doctor.get(doctor_page) as resp:
+                assert resp.status == 200
+                page = await resp.text()
+            assert 'id="join"' in page and "<title>Console médecin</title>" in page
+            # The console's socket knows the demo doctor and the simulated instruments.
+            async with doctor.ws_connect(f"{base}/doctor/ws", headers={"Origin": base}) as ws:
+                state = await ws.receive_json(timeout=10)
+        assert state["type"] == "state"
+        assert "démonstration" in state["doctor"]
+        assert {i["name"] for i in state["instruments"]} >= {"tensiometre"}
 
 
 async def test_every_run_starts_fresh_unless_a_state_dir_is_given(tmp_path: Path) -> None:
@@ -164,18 +158,7 @@ def test_demo_with_its_touchscreen_in_a_terminal_and_ctrl_q_stops_it() -> None:
     """`kiosk demo` as `make demo` runs it: the links printed, then the touchscreen in the
     same terminal (welcome screen with the demo code, the console link on its bottom
     line); Ctrl-Q stops the UI and the daemon, exit status 0."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 120, 0, 0))
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--port", "0"],
-        cwd=REPO,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "45"},
-        start_new_session=True,
-    )
-    os.close(slave)
+    demo, master = spawn_in_terminal([sys.executable, "-m", "kiosk.cli", "demo", "--port", "0"])
     try:
         read_until(
             master,
@@ -184,6 +167,7 @@ def test_demo_with_its_touchscreen_in_a_terminal_and_ctrl_q_stops_it() -> None:
             "Commencer",
             "code 123456",
             "Console médecin / doctor console: http://127.0.0.1:",
+            within_s=START_S,
         )
         os.write(master, b"\x11")  # Ctrl-Q
         # The UI closes, then the daemon stops. Keep reading the terminal meanwhile: a pty
@@ -194,41 +178,3 @@ def test_demo_with_its_touchscreen_in_a_terminal_and_ctrl_q_stops_it() -> None:
             demo.kill()
             demo.wait()
         os.close(master)
-
-
-ANSI = re.compile(rb"\x1b\[[0-9;?<>]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]|\x1b\][^\x07]*\x07")
-
-
-def drain_until_exit(proc: subprocess.Popen[bytes], fd: int, within_s: float) -> int:
-    """``proc``'s exit status, reading and dropping its terminal output until it exits."""
-    deadline = time.monotonic() + within_s
-    tail = b""
-    while proc.poll() is None:
-        if time.monotonic() > deadline:
-            shown = ANSI.sub(b"", tail)[-600:]
-            raise AssertionError(f"still running {within_s:g} s after Ctrl-Q; terminal: {shown!r}")
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                tail = (tail + os.read(fd, 65536))[-8192:]
-            except OSError:  # the terminal closed (the process is exiting)
-                proc.wait(timeout=within_s)
-    return proc.returncode
-
-
-def read_until(fd: int, *needles: str) -> str:
-    """Everything the terminal showed, once every one of ``needles`` is in it."""
-    seen = b""
-    deadline = time.monotonic() + START_S
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                seen += os.read(fd, 65536)
-            except OSError:
-                break
-            text = ANSI.sub(b"", seen).decode("utf-8", "replace")
-            if all(needle in text for needle in needles):
-                return text
-    missing = [n for n in needles if n not in ANSI.sub(b"", seen).decode("utf-8", "replace")]
-    raise AssertionError(f"{missing} not shown; terminal: {ANSI.sub(b'', seen)[-600:]!r}")
