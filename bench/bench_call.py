@@ -270,6 +270,33 @@ class Result:
     cabin_fps: float
     doctor_kbps: float
 
+    @classmethod
+    def measured(
+        cls,
+        cabin: str,
+        size: tuple[int, int],
+        *,
+        firsts_ms: tuple[float, float],
+        cpu_s: float,
+        doctor: tuple[dict[str, Any], dict[str, Any]],
+        cabin_frames: int,
+        elapsed: float,
+    ) -> Result:
+        """From the doctor's inbound() before/after, the CPU seconds and frames the cabin
+        used and received while `elapsed` seconds of call went by."""
+        d0, d1 = doctor
+        return cls(
+            cabin,
+            size,
+            firsts_ms[0],
+            firsts_ms[1],
+            100 * cpu_s / elapsed,
+            (d1["frames"] - d0["frames"]) / elapsed,
+            (d1["width"], d1["height"]),
+            cabin_frames / elapsed,
+            8 * (d1["bytes"] - d0["bytes"]) / elapsed / 1000,
+        )
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -343,16 +370,14 @@ async def run_aiortc(doctor: Any, size: tuple[int, int], seconds: float, kind: s
         await doctor.evaluate("hangUp()")
         worker.terminate()
         await worker.wait()
-    return Result(
+    return Result.measured(
         kind,
         size,
-        doctor_first - join,
-        cabin_first - join,
-        100 * (cpu1 - cpu0) / elapsed,
-        (d1["frames"] - d0["frames"]) / elapsed,
-        (d1["width"], d1["height"]),
-        (c1 - c0) / elapsed,
-        8 * (d1["bytes"] - d0["bytes"]) / elapsed / 1000,
+        firsts_ms=(doctor_first - join, cabin_first - join),
+        cpu_s=cpu1 - cpu0,
+        doctor=(d0, d1),
+        cabin_frames=c1 - c0,
+        elapsed=elapsed,
     )
 
 
@@ -385,16 +410,14 @@ async def run_chromium(
     finally:
         await doctor.evaluate("hangUp()")
         await cabin.evaluate("hangUp()")
-    return Result(
+    return Result.measured(
         "chromium",
         size,
-        doctor_first - join,
-        cabin_first - join,
-        100 * (cpu1 - cpu0) / elapsed,
-        (d1["frames"] - d0["frames"]) / elapsed,
-        (d1["width"], d1["height"]),
-        (c1["frames"] - c0["frames"]) / elapsed,
-        8 * (d1["bytes"] - d0["bytes"]) / elapsed / 1000,
+        firsts_ms=(doctor_first - join, cabin_first - join),
+        cpu_s=cpu1 - cpu0,
+        doctor=(d0, d1),
+        cabin_frames=c1["frames"] - c0["frames"],
+        elapsed=elapsed,
     )
 
 
