@@ -16,14 +16,20 @@ from kiosk.ui.screens.checkin import (
     CodeScreen,
     ConsentScreen,
     IdentityScreen,
-    QuestionnaireScreen,
 )
 from kiosk.ui.screens.consultation import WaitingScreen
 from kiosk.ui.screens.referent import ChecklistScreen, ReferentPinScreen
 from kiosk.ui.screens.welcome import WelcomeScreen
 from tests.e2e.world import REFERENT_PIN, STEP_S, Cabin
-from tests.ui.conftest import wait_until
-from tests.ui.pilot_helpers import SIZE, keyboard, keypad, screen_text, touch
+from tests.ui.pilot_helpers import (
+    SIZE,
+    consent_and_questionnaire,
+    keypad,
+    touch,
+    type_identity,
+)
+from tests.ui.pilot_helpers import on_screen as ui_on_screen
+from tests.ui.pilot_helpers import until as ui_until
 
 # The goodbye screen shows this long before the welcome screen comes back (a cabin waits
 # longer: the patient reads it).
@@ -43,19 +49,11 @@ async def touchscreen(cabin: Cabin) -> AsyncIterator[tuple[KioskApp, Pilot[None]
 
 
 async def until(pilot: Pilot[None], predicate: Callable[[], bool], what: str) -> None:
-    await pilot.pause()
-    try:
-        await wait_until(predicate, STEP_S)
-    except AssertionError:
-        raise AssertionError(
-            f"touchscreen: {what}; screen {type(pilot.app.screen).__name__}:\n"
-            + screen_text(pilot.app)  # type: ignore[arg-type]
-        ) from None
-    await pilot.pause()
+    await ui_until(pilot, predicate, STEP_S, what)
 
 
 async def on_screen(pilot: Pilot[None], kind: type) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"shows {kind.__name__}")
+    await ui_on_screen(pilot, kind, STEP_S)
 
 
 def measure_shown(app: KioskApp) -> str:
@@ -75,22 +73,9 @@ async def check_in(
     await keypad(pilot, code)
     await touch(pilot, "#next")
     await on_screen(pilot, IdentityScreen)
-    await keyboard(pilot, family)
-    await touch(pilot, "#next")
-    await keyboard(pilot, given)
-    await touch(pilot, "#next")
-    await keypad(pilot, birth_ddmmyyyy)
-    await touch(pilot, "#next")
+    await type_identity(pilot, family, given, birth_ddmmyyyy)
     await on_screen(pilot, ConsentScreen)
-    await touch(pilot, "#agree-teleconsultation")
-    await touch(pilot, "#agree-data_processing")
-    await touch(pilot, "#next")
-    await on_screen(pilot, QuestionnaireScreen)
-    await touch(pilot, "#q-reason-fever_cough")
-    await touch(pilot, "#q-allergies-no")
-    await touch(pilot, "#q-treatments-no")
-    await touch(pilot, "#q-pregnancy-not_applicable")
-    await touch(pilot, "#next")
+    await consent_and_questionnaire(pilot, daily_treatment=False)
     await on_screen(pilot, WaitingScreen)
 
 

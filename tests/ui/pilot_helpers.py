@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from kiosk.ui.app import KioskApp
 from kiosk.ui.client import DaemonClient
+from kiosk.ui.screens.checkin import QuestionnaireScreen
 from kiosk.ui.widgets import AZERTY_ROWS
 from tests.ui.conftest import RunningCabin, wait_until
 
@@ -31,14 +32,28 @@ async def touchscreen(
         await client.close()
 
 
-async def until(pilot: Pilot[None], predicate: Callable[[], bool], within_s: float = 5.0) -> None:
+async def until(
+    pilot: Pilot[None],
+    predicate: Callable[[], bool],
+    within_s: float = 5.0,
+    what: str = "the condition",
+) -> None:
+    """Waits for ``predicate``; on failure, says ``what`` and shows the screen's text."""
     await pilot.pause()
-    await wait_until(predicate, within_s)
+    try:
+        await wait_until(predicate, within_s)
+    except AssertionError:
+        raise AssertionError(
+            f"touchscreen: {what}; screen {type(pilot.app.screen).__name__}:\n"
+            + screen_text(pilot.app)  # type: ignore[arg-type]
+        ) from None
     await pilot.pause()
 
 
-async def on_screen(pilot: Pilot[None], kind: type) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, kind))
+async def on_screen(pilot: Pilot[None], kind: type, within_s: float = 5.0) -> None:
+    await until(
+        pilot, lambda: isinstance(pilot.app.screen, kind), within_s, f"shows {kind.__name__}"
+    )
 
 
 async def touch(pilot: Pilot[None], selector: str) -> None:
@@ -65,6 +80,20 @@ async def type_identity(pilot: Pilot[None], family: str, given: str, birth: str)
     await keyboard(pilot, given)
     await touch(pilot, "#next")
     await keypad(pilot, birth)
+    await touch(pilot, "#next")
+
+
+async def consent_and_questionnaire(pilot: Pilot[None], *, daily_treatment: bool) -> None:
+    """From the consent screen: both consents, then the questionnaire (fever and cough, no
+    allergies, no pregnancy), sent."""
+    await touch(pilot, "#agree-teleconsultation")
+    await touch(pilot, "#agree-data_processing")
+    await touch(pilot, "#next")
+    await on_screen(pilot, QuestionnaireScreen)
+    await touch(pilot, "#q-reason-fever_cough")
+    await touch(pilot, "#q-allergies-no")
+    await touch(pilot, "#q-treatments-yes" if daily_treatment else "#q-treatments-no")
+    await touch(pilot, "#q-pregnancy-not_applicable")
     await touch(pilot, "#next")
 
 

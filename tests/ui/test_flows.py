@@ -20,7 +20,6 @@ from kiosk.ui.screens.checkin import (
     CodeScreen,
     ConsentScreen,
     IdentityScreen,
-    QuestionnaireScreen,
     RefusedScreen,
     RepresentativeScreen,
 )
@@ -36,6 +35,7 @@ from kiosk.ui.screens.welcome import WelcomeScreen
 from tests.ui.conftest import TECH_PIN, StartCabin
 from tests.ui.pilot_helpers import (
     SIZE,
+    consent_and_questionnaire,
     keyboard,
     keypad,
     on_screen,
@@ -62,15 +62,7 @@ async def test_normal_consultation(start_cabin: StartCabin) -> None:
         await on_screen(pilot, IdentityScreen)
         await type_identity(pilot, "DUPONT", "HÉLÈNE", "02031948")
         await on_screen(pilot, ConsentScreen)
-        await touch(pilot, "#agree-teleconsultation")
-        await touch(pilot, "#agree-data_processing")
-        await touch(pilot, "#next")
-        await on_screen(pilot, QuestionnaireScreen)
-        await touch(pilot, "#q-reason-fever_cough")
-        await touch(pilot, "#q-allergies-no")
-        await touch(pilot, "#q-treatments-yes")
-        await touch(pilot, "#q-pregnancy-not_applicable")
-        await touch(pilot, "#next")
+        await consent_and_questionnaire(pilot, daily_treatment=True)
         await on_screen(pilot, WaitingScreen)
         assert cabin.ctx.lifecycle.state is State.WAITING
         patient = cabin.ctx.components["checkin"].current_patient()  # type: ignore[attr-defined]
