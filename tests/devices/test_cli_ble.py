@@ -11,12 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dbus_fast import BusType, Message
-from dbus_fast.aio import MessageBus
-
 from devices.config import InstrumentKind
 from tests.devices.ble import conftest as ble
-from tests.devices.ble.conftest import CABIN_ADAPTER, PERIPHERAL_ADDRESS, close_bus
+from tests.devices.ble.conftest import CABIN_ADAPTER, PERIPHERAL_ADDRESS, bluez_property
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,22 +24,14 @@ make_peripheral = ble.make_peripheral
 
 
 async def _paired(bus_address: str, address: str) -> bool:
-    bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
-    try:
-        reply = await bus.call(
-            Message(
-                destination="org.bluez",
-                path=f"/org/bluez/{CABIN_ADAPTER}/dev_{address.replace(':', '_')}",
-                interface="org.freedesktop.DBus.Properties",
-                member="Get",
-                signature="ss",
-                body=["org.bluez.Device1", "Paired"],
-            )
-        )
-        assert reply is not None
-        return bool(reply.body[0].value)
-    finally:
-        await close_bus(bus)
+    reply = await bluez_property(
+        bus_address,
+        f"/org/bluez/{CABIN_ADAPTER}/dev_{address.replace(':', '_')}",
+        "org.bluez.Device1",
+        "Paired",
+    )
+    assert reply is not None
+    return bool(reply.body[0].value)
 
 
 async def test_scan_and_pair_commands(make_peripheral: Callable[..., Any]) -> None:

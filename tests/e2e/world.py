@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from dbus_fast import BusType, Message, MessageType
-from dbus_fast.aio import MessageBus
+from dbus_fast import MessageType
 
 from devices.serialproto import PROTOCOLS
 from devices.sim.serial_sim import SerialSimulator
 from kiosk.ui_auth import HEADER, read_token
-from tests.devices.ble.conftest import CABIN_ADAPTER, PERIPHERAL_ADDRESS, close_bus
+from tests.devices.ble.conftest import CABIN_ADAPTER, PERIPHERAL_ADDRESS, bluez_call
 from tests.kiosk.conftest import TEST_TOKEN, TEST_TOKEN_DIGEST
 from tests.kiosk.process import REPO, DaemonProcess
 from tests.polling import until
@@ -285,17 +284,8 @@ async def drop_dead_clients_link(bus_address: str) -> None:
     client that vanished; bluezoo keeps them (its StartNotify for the next client then
     asks the peripheral for AcquireNotify). Disconnecting the link clears them in
     bluezoo (tests/devices/ble/bluezoo_patched.py), as a link loss would."""
-    bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
     device = PERIPHERAL_ADDRESS.replace(":", "_")
-    try:
-        reply = await bus.call(
-            Message(
-                destination="org.bluez",
-                path=f"/org/bluez/{CABIN_ADAPTER}/dev_{device}",
-                interface="org.bluez.Device1",
-                member="Disconnect",
-            )
-        )
-    finally:
-        await close_bus(bus)
+    reply = await bluez_call(
+        bus_address, f"/org/bluez/{CABIN_ADAPTER}/dev_{device}", "org.bluez.Device1", "Disconnect"
+    )
     assert reply is not None and reply.message_type == MessageType.METHOD_RETURN, reply

@@ -33,21 +33,48 @@ async def poll(condition: Callable[[], Any], limit_s: float = 10.0) -> Any:
     return await until(condition, limit_s)
 
 
-async def cabin_adapter_discovering(bus_address: str) -> bool:
+async def bluez_call(
+    bus_address: str,
+    path: str,
+    interface: str,
+    member: str,
+    *,
+    signature: str = "",
+    body: list[Any] | None = None,
+) -> Message | None:
+    """One method call to BlueZ (bluezoo) on the test's system bus; its reply."""
     bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
     try:
-        reply = await bus.call(
+        return await bus.call(
             Message(
                 destination="org.bluez",
-                path=f"/org/bluez/{CABIN_ADAPTER}",
-                interface="org.freedesktop.DBus.Properties",
-                member="Get",
-                signature="ss",
-                body=["org.bluez.Adapter1", "Discovering"],
+                path=path,
+                interface=interface,
+                member=member,
+                signature=signature,
+                body=body or [],
             )
         )
     finally:
         await close_bus(bus)
+
+
+async def bluez_property(bus_address: str, path: str, interface: str, name: str) -> Message | None:
+    """The reply to Properties.Get of ``interface``'s ``name`` on ``path``."""
+    return await bluez_call(
+        bus_address,
+        path,
+        "org.freedesktop.DBus.Properties",
+        "Get",
+        signature="ss",
+        body=[interface, name],
+    )
+
+
+async def cabin_adapter_discovering(bus_address: str) -> bool:
+    reply = await bluez_property(
+        bus_address, f"/org/bluez/{CABIN_ADAPTER}", "org.bluez.Adapter1", "Discovering"
+    )
     return (
         reply is not None
         and reply.message_type == MessageType.METHOD_RETURN
