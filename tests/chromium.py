@@ -4,6 +4,10 @@ never `playwright install`."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -17,3 +21,16 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
+
+
+@asynccontextmanager
+async def headless_chromium() -> AsyncIterator[Any]:
+    """A playwright Browser: Debian's Chromium with CHROMIUM_FLAGS, closed on the way out."""
+    from playwright.async_api import async_playwright  # the test extras only
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

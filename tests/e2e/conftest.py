@@ -14,7 +14,7 @@ import pytest
 from devices.config import InstrumentKind
 from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from devices.sim.serial_sim import SerialSimulator
-from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
+from tests.chromium import CHROMIUM, headless_chromium
 from tests.devices.ble.conftest import bluez, private_bus  # noqa: F401 - fixtures
 from tests.e2e.world import start_oximeter
 from tests.printer.cups_env import PrivateCups
@@ -45,14 +45,8 @@ async def browser() -> AsyncIterator[Any]:
     for tool in (CHROMIUM, "pdftotext"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing (scripts/debian-packages.txt installs it)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with headless_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -31,8 +31,7 @@ from kiosk.events import (
     MeasurementTaken,
 )
 from kiosk.lifecycle import PATIENT_STATES, State
-from tests.chromium import CHROMIUM
-from tests.chromium import CHROMIUM_FLAGS as CHROMIUM_ARGS
+from tests.chromium import CHROMIUM, headless_chromium
 from tests.video.conftest import DOCTOR_PASSWORD, DOCTOR_USER, RunningCabin
 from tests.video.doctor_client import wait_for
 
@@ -107,14 +106,8 @@ def restore_network() -> None:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with headless_chromium() as chromium:
+        yield chromium
 
 
 async def page_frames(page: Any) -> int:
