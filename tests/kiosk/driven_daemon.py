@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
 
 from aiohttp import web
 
 from kiosk import logs
 from kiosk.component import Component, Context
 from kiosk.daemon import Daemon
-from kiosk.db import Transaction
-from kiosk.lifecycle import LifecycleStore, State, TransitionRefused
+from kiosk.lifecycle import State, TransitionRefused
 from kiosk.settings import load_settings
 from kiosk.wiring import ComponentFactory
+from tests.disinfection import mark_test_disinfection
 
 
 class LifecycleDriver(Component):
@@ -43,8 +42,7 @@ class LifecycleDriver(Component):
         session = store.undisinfected_session()
         if session is None:
             return web.json_response({"error": "nothing to disinfect"}, status=409)
-        with Transaction(store.conn) as conn:
-            LifecycleStore.mark_disinfected(conn, session, "test-entry", datetime.now(UTC))
+        mark_test_disinfection(store, session)
         return web.json_response({"session": session})
 
 

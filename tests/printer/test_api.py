@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from kiosk.db import Transaction
-from kiosk.lifecycle import Lifecycle, LifecycleStore, State
+from kiosk.lifecycle import Lifecycle, State
 from kiosk.ui_auth import HEADER
 from printer.service import PrinterService
+from tests.disinfection import mark_test_disinfection
 from tests.printer.conftest import EventLog, StartService, needs_system_cups, until
 from tests.printer.cups_env import remove_copies, wait_for_copies
 
@@ -37,16 +36,20 @@ async def client(service: PrinterService) -> AsyncIterator[TestClient[Any, Any]]
         yield test_client
 
 
+def disinfected(lifecycle: Lifecycle) -> None:
+    """The patient leaves and the referent logs the disinfection: the cabin is idle."""
+    lifecycle.transition(State.AWAITING_DISINFECTION, "test")
+    lifecycle.transition(State.CLEANING, "test")
+    session = lifecycle.session_id
+    assert session is not None
+    mark_test_disinfection(lifecycle.store, session)
+    lifecycle.transition(State.IDLE, "test")
+
+
 def next_patient(lifecycle: Lifecycle) -> str:
     """Ends the current session (disinfection logged) and opens the next one."""
     if lifecycle.state is not State.IDLE:
-        lifecycle.transition(State.AWAITING_DISINFECTION, "test")
-        lifecycle.transition(State.CLEANING, "test")
-        session = lifecycle.session_id
-        assert session is not None
-        with Transaction(lifecycle.store.conn) as conn:
-            LifecycleStore.mark_disinfected(conn, session, "test-entry", datetime.now(UTC))
-        lifecycle.transition(State.IDLE, "test")
+        disinfected(lifecycle)
     lifecycle.transition(State.CHECK_IN, "test")
     assert lifecycle.session_id is not None
     return lifecycle.session_id
@@ -116,13 +119,7 @@ async def test_previous_patients_document_waits_for_a_free_booth(
         assert events.states == ["stored"]  # nothing shown to the patient in the booth
         assert "consultation précédente" in service.status()["message"]
         # The booth empties: the held document prints.
-        lifecycle.transition(State.AWAITING_DISINFECTION, "test")
-        lifecycle.transition(State.CLEANING, "test")
-        session = lifecycle.session_id
-        assert session is not None
-        with Transaction(lifecycle.store.conn) as conn:
-            LifecycleStore.mark_disinfected(conn, session, "test-entry", datetime.now(UTC))
-        lifecycle.transition(State.IDLE, "test")
+        disinfected(lifecycle)
         await events.wait_for("completed", 60)
         assert len(await asyncio.to_thread(wait_for_copies, number, test_start, 1, 60)) == 1
     finally:

@@ -13,10 +13,9 @@ import pytest
 from kiosk.appointments import AppointmentIn
 from kiosk.component import Context
 from kiosk.daemon import Daemon
-from kiosk.db import Transaction
-from kiosk.lifecycle import LifecycleStore
 from kiosk.settings import load_settings
 from kiosk.ui_auth import HEADER
+from tests.disinfection import mark_test_disinfection
 from tests.kiosk.conftest import BASE_TOML, TEST_TOKEN_DIGEST
 from tests.polling import until
 
@@ -72,8 +71,7 @@ class RunningCabin:
         store = self.ctx.lifecycle.store
         session = store.undisinfected_session()
         assert session is not None
-        with Transaction(store.conn) as conn:
-            LifecycleStore.mark_disinfected(conn, session, "test-entry", datetime.now(UTC))
+        mark_test_disinfection(store, session)
 
     async def post(self, path: str, body: Any = None) -> tuple[int, Any]:
         async with (
