@@ -9,7 +9,7 @@ contiguous from the buffer's start up to a marked one, and still on a new timest
 when a marker was lost.
 
 aiortc builds its buffers in `RTCRtpReceiver.__init__` through the name `JitterBuffer`
-of `aiortc.rtcrtpreceiver`; `install()` replaces that name with a factory that gives
+of `aiortc.rtcrtpreceiver`; `HOOK.install()` replaces that name with a factory that gives
 video receivers this buffer (audio keeps aiortc's), like video/codecs.py does for the
 codecs. tests/video/test_jitter.py checks a real aiortc call gets it.
 """
@@ -22,7 +22,7 @@ from aiortc.rtp import RtpPacket
 
 from video.name_patch import NamePatch
 
-__all__ = ["MarkerJitterBuffer", "install", "installed", "uninstall"]
+__all__ = ["HOOK", "MarkerJitterBuffer"]
 
 
 class MarkerJitterBuffer(JitterBuffer):
@@ -62,17 +62,4 @@ def _jitter_buffer(capacity: int, prefetch: int = 0, is_video: bool = False) -> 
     return JitterBuffer(capacity, prefetch=prefetch, is_video=is_video)
 
 
-_HOOK = NamePatch(aiortc.rtcrtpreceiver, "JitterBuffer", _jitter_buffer)
-
-
-def install() -> None:
-    """Video receivers created from now on use MarkerJitterBuffer. Idempotent."""
-    _HOOK.install()
-
-
-def uninstall() -> None:
-    _HOOK.uninstall()
-
-
-def installed() -> bool:
-    return _HOOK.installed
+HOOK = NamePatch(aiortc.rtcrtpreceiver, "JitterBuffer", _jitter_buffer)

@@ -18,12 +18,12 @@ from video.render_window import preload as preload_video_window
 
 async def set_up(settings: CallSettings) -> None:
     codecs.install(settings.video_encoder)
-    jitter.install()
-    audio_level.install()
+    jitter.HOOK.install()
+    audio_level.HOOK.install()
     await asyncio.to_thread(preload_video_window)
 
 
 def tear_down() -> None:
     codecs.uninstall()
-    jitter.uninstall()
-    audio_level.uninstall()
+    jitter.HOOK.uninstall()
+    audio_level.HOOK.uninstall()

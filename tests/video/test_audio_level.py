@@ -18,7 +18,7 @@ AIORTC = aiortc.rtp.compute_audio_level_dbov
 @pytest.fixture(autouse=True)
 def aiortc_level_after() -> Iterator[None]:
     yield
-    audio_level.uninstall()
+    audio_level.HOOK.uninstall()
 
 
 def frame(samples: np.ndarray, layout: str) -> AudioFrame:
@@ -50,8 +50,8 @@ def test_same_levels_as_aiortc() -> None:
 
 
 def test_installed_where_the_sender_looks() -> None:
-    audio_level.install()
-    assert audio_level.installed()
+    audio_level.HOOK.install()
+    assert audio_level.HOOK.installed
     assert aiortc.rtp.compute_audio_level_dbov is audio_level_dbov
-    audio_level.uninstall()
+    audio_level.HOOK.uninstall()
     assert aiortc.rtp.compute_audio_level_dbov is AIORTC

@@ -189,11 +189,11 @@ async def test_the_call_component_sets_up_the_media_stack(make_settings: MakeSet
     await daemon.start()
     try:
         assert codecs.installed_settings() == settings.call.video_encoder
-        assert jitter.installed()
-        assert audio_level.installed()
+        assert jitter.HOOK.installed
+        assert audio_level.HOOK.installed
         assert "pygame" in sys.modules  # imported before the first call
     finally:
         await daemon.stop()
     assert codecs.installed_settings() is None
-    assert not jitter.installed()
-    assert not audio_level.installed()
+    assert not jitter.HOOK.installed
+    assert not audio_level.HOOK.installed

@@ -24,7 +24,7 @@ BOUND_S = 20.0
 @pytest.fixture(autouse=True)
 def aiortc_buffer_after() -> Iterator[None]:
     yield
-    jitter.uninstall()
+    jitter.HOOK.uninstall()
 
 
 def packet(seq: int, ts: int, data: bytes, *, marker: bool) -> RtpPacket:
@@ -92,8 +92,8 @@ def test_sequence_numbers_wrap() -> None:
 
 @pytest.mark.usefixtures("loopback_only")
 async def test_a_real_call_receives_through_it() -> None:
-    jitter.install()
-    assert jitter.installed()
+    jitter.HOOK.install()
+    assert jitter.HOOK.installed
     sink = RemoteMediaSink(CallSettings(), headless=True, window_size=(320, 240))
     try:
         async with one_way_call([TestPatternTrack(320, 240, 30)], sink.add_track) as (
@@ -109,5 +109,5 @@ async def test_a_real_call_receives_through_it() -> None:
             assert buffer.frames_at_marker >= 10
     finally:
         await sink.stop()
-    jitter.uninstall()
-    assert not jitter.installed()
+    jitter.HOOK.uninstall()
+    assert not jitter.HOOK.installed
