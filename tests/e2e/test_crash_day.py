@@ -16,6 +16,7 @@ from typing import Any
 from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from devices.sim.serial_sim import SerialSimulator
 from kiosk.ui.screens.consultation import CheckoutScreen
+from tests.checkin_steps import checkin_requests
 from tests.e2e.doctor_page import open_console, page_frames_advance, sign_prescription
 from tests.e2e.touchscreen import on_screen, referent_disinfects, touchscreen, until
 from tests.e2e.world import (
@@ -70,16 +71,7 @@ async def test_sigkill_mid_consultation_after_signing(
     try:
         cabin = Cabin(daemon)
         await cabin.add_appointment("123456", "Durand", "Louise", "1955-07-14")
-        for path, body in (
-            ("/api/ui/checkin/start", {}),
-            ("/api/ui/checkin/code", {"code": "123456"}),
-            (
-                "/api/ui/checkin/identity",
-                {"family_name": "Durand", "given_name": "Louise", "birth_date": "1955-07-14"},
-            ),
-            ("/api/ui/checkin/consent", {"teleconsultation": True, "data_processing": True}),
-            ("/api/ui/checkin/questionnaire", {"reason": "pain"}),
-        ):
+        for path, body in checkin_requests("123456", "Durand", "Louise", "1955-07-14"):
             code, answer = await cabin.ui(path, body)
             assert code == 200, (path, answer)
         await cabin.wait_status(

@@ -15,6 +15,7 @@ from kiosk.component import Context
 from kiosk.daemon import Daemon
 from kiosk.settings import load_settings
 from kiosk.ui_auth import HEADER
+from tests.checkin_steps import checkin_requests
 from tests.disinfection import mark_test_disinfection
 from tests.kiosk.conftest import BASE_TOML, TEST_TOKEN_DIGEST
 from tests.polling import until
@@ -54,16 +55,7 @@ class RunningCabin:
     async def checked_in(self) -> None:
         """A patient checked in through the API (for tests about later screens)."""
         self.add_appointment()
-        for path, body in (
-            ("/api/ui/checkin/start", {}),
-            ("/api/ui/checkin/code", {"code": "123456"}),
-            (
-                "/api/ui/checkin/identity",
-                {"family_name": "Dupont", "given_name": "Hélène", "birth_date": "1948-03-02"},
-            ),
-            ("/api/ui/checkin/consent", {"teleconsultation": True, "data_processing": True}),
-            ("/api/ui/checkin/questionnaire", {"reason": "pain"}),
-        ):
+        for path, body in checkin_requests("123456", "Dupont", "Hélène", "1948-03-02"):
             status, answer = await self.post(path, body)
             assert status == 200, answer
 
