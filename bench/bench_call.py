@@ -155,11 +155,8 @@ def write_pattern_y4m(width: int, height: int, path: Path) -> None:
         out.write(f"YUV4MPEG2 W{width} H{height} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
         for index in range(LOOP_S * FPS):
             out.write(b"FRAME\n")
-            for plane in pattern.render(index).planes:
-                rows = memoryview(plane).cast("B")
-                for row in range(plane.height):  # planes may be padded: visible bytes only
-                    start = row * plane.line_size
-                    out.write(rows[start : start + plane.width])
+            # Y, U, V planes back to back, visible pixels only: Y4M's 4:2:0 frame layout.
+            out.write(pattern.render(index).to_ndarray(format="yuv420p").tobytes())
 
 
 async def cabin_worker(port: int, width: int, height: int, denoise: bool) -> None:  # noqa: PLR0915
