@@ -40,10 +40,13 @@ Pixels = npt.NDArray[np.uint8]
 
 
 def preload() -> None:
-    """Import pygame ahead of the first call: the import holds the GIL for ~30 ms, which
-    would otherwise compete with the call's setup when the doctor joins."""
+    """Import pygame with the environment SDL needs here. The call component runs it at
+    start: the import holds the GIL for ~30 ms, which would otherwise compete with the
+    call's setup when the doctor joins; the window thread runs it again (a no-op then)."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"  # as in VideoWindow.run
+    # SDL would otherwise take SIGINT/SIGTERM for itself (as a window "quit"): the
+    # daemon's own handlers must keep them, or systemd could not stop it.
+    os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"
     import pygame  # noqa: F401 - the import is the point
 
 
@@ -140,10 +143,7 @@ class VideoWindow(threading.Thread):
 
     # The window thread.
     def run(self) -> None:
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        # SDL would otherwise take SIGINT/SIGTERM for itself (as a window "quit"): the
-        # daemon's own handlers must keep them, or systemd could not stop it.
-        os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"
+        preload()
         driver_before = os.environ.get("SDL_VIDEODRIVER")
         if self.headless:
             # "dummy": a plain memory surface, nothing presented (SDL's "offscreen" driver
