@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import base64
 import io
-from datetime import datetime
+from datetime import date, datetime
 from xml.sax.saxutils import escape
 
-from babel.dates import format_date
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer
 
+from printer import l10n
 from printer.model import (
     PARIS,
     Patient,
@@ -39,6 +39,10 @@ TELECONSULTATION_MENTION = "Ordonnance établie dans le cadre d'une téléconsul
 SUMMARY_MENTION = "Compte rendu établi dans le cadre d'une téléconsultation"
 SIGNATURE_HEIGHT_MM = 18
 SIGNATURE_WIDTH_MM = 60
+# "Mme" and "M." are for adults: a child is named alone, with their age.
+MAJORITY_AGE_YEARS = 18
+# Below this age, a child's age is given in months (or days), as on a health record.
+AGE_IN_MONTHS_BELOW_YEARS = 2
 
 
 class _Styles:
@@ -62,7 +66,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 
 def long_date(when: datetime) -> str:
-    return format_date(when.astimezone(PARIS).date(), format="long", locale="fr_FR")
+    return l10n.long_date(when.astimezone(PARIS).date())
 
 
 def doctor_title(name: str) -> str:
@@ -81,8 +85,28 @@ def _born(patient: AnyPatient) -> str:
 def patient_line(patient: AnyPatient) -> str:
     return (
         f"{patient.given_name} {patient.family_name}, "
-        f"{_born(patient)} le {patient.birth_date:%d/%m/%Y}"
+        f"{_born(patient)} le {l10n.numeric_date(patient.birth_date)}"
     )
+
+
+def civility(patient: AnyPatient, on: date) -> str:
+    """ "Mme " or "M. " before an adult's name; nothing for a child or an unknown sex."""
+    if patient.sex is None or patient.age_on(on) < MAJORITY_AGE_YEARS:
+        return ""
+    return {"F": "Mme ", "M": "M. "}[patient.sex]
+
+
+def age_text(patient: AnyPatient, on: date) -> str:
+    """ "78 ans"; under two years "14 mois", under a month "12 jours"."""
+    years = patient.age_on(on)
+    if years >= AGE_IN_MONTHS_BELOW_YEARS:
+        return f"{years} ans"
+    born = patient.birth_date
+    months = (on.year - born.year) * 12 + on.month - born.month - (on.day < born.day)
+    if months >= 1:
+        return f"{months} mois"
+    days = (on - born).days
+    return f"{days} jour" if days <= 1 else f"{days} jours"
 
 
 def _prescriber_block(p: AnyPrescriber, st: _Styles) -> list[Flowable]:
@@ -100,17 +124,18 @@ def _prescriber_block(p: AnyPrescriber, st: _Styles) -> list[Flowable]:
 
 
 def _patient_block(patient: AnyPatient, issued_at: datetime, st: _Styles) -> list[Flowable]:
-    civility = {"F": "Mme ", "M": "M. "}.get(patient.sex or "", "")
-    age = patient.age_on(issued_at.astimezone(PARIS).date())
-    details = [f"{_born(patient).capitalize()} le {patient.birth_date:%d/%m/%Y} ({age} ans)"]
+    day = issued_at.astimezone(PARIS).date()
+    born = f"{_born(patient).capitalize()} le {l10n.numeric_date(patient.birth_date)}"
+    details = [f"{born} ({age_text(patient, day)})"]
     if patient.sex is not None:
         details.append(f"sexe {'féminin' if patient.sex == 'F' else 'masculin'}")
     if patient.weight_kg is not None:
-        details.append(f"poids : {patient.weight_kg:g} kg")
+        details.append(f"poids : {l10n.quantity(patient.weight_kg, 'kg')}")
     if patient.height_cm is not None:
-        details.append(f"taille : {patient.height_cm:g} cm")
+        details.append(f"taille : {l10n.quantity(patient.height_cm, 'cm')}")
+    name = f"{civility(patient, day)}{patient.given_name} {patient.family_name}"
     return [
-        _p(f"Patient : {civility}{patient.given_name} {patient.family_name}", st.strong),
+        _p(f"Patient : {name}", st.strong),
         _p(" — ".join(details), st.body),
         Spacer(1, 4 * mm),
     ]

@@ -25,10 +25,12 @@ from kiosk.tasks import TaskSupervisor
 from printer.service import PrinterService
 from tests import polling
 from tests.cabin_toml import base_toml
-from tests.printer.cups_env import PrivateCups
+from tests.printer.cups_env import PrivateCups, pdf_text
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "printer" / "samples" / "prescription.json"
+# Lucas Martin, 7 years old on the day it is issued, 21.4 kg and 122.5 cm.
+CHILD_SAMPLE = REPO / "printer" / "samples" / "prescription-enfant.json"
 
 PRINTER_TOML = """
 [printer]
@@ -45,9 +47,20 @@ PRINTER_DEFAULTS: dict[str, Any] = {
 }
 
 
-def sample_prescription() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8"))
+def sample_prescription(path: Path = SAMPLE) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def child_prescription() -> dict[str, Any]:
+    return sample_prescription(CHILD_SAMPLE)
+
+
+def text_of(pdf: bytes, tmp_path: Path, name: str = "out.pdf") -> str:
+    """The text pdftotext reads out of the PDF bytes."""
+    path = tmp_path / name
+    path.write_bytes(pdf)
+    return pdf_text(path)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,13 @@ import pytest
 from printer.errors import PrescriptionInvalid
 from printer.render import TELECONSULTATION_MENTION
 from printer.service import PrinterService
-from tests.printer.conftest import EventLog, StartService, needs_system_cups, until
+from tests.printer.conftest import (
+    EventLog,
+    StartService,
+    child_prescription,
+    needs_system_cups,
+    until,
+)
 from tests.printer.cups_env import pdf_text, remove_copies, wait_for_copies
 
 pytestmark = needs_system_cups
@@ -71,6 +78,31 @@ async def test_printed_pdf_holds_every_mention_and_item(
             "state": "completed",
         }
         assert "Dupont" not in str(status)
+    finally:
+        remove_copies(number, test_start)
+
+
+async def test_a_childs_printed_prescription_reads_21_4_kg_and_no_civility(
+    start_service: StartService, test_start: float
+) -> None:
+    """Issue 19: a 7-year-old weighing 21.4 kg, read back from the cups-pdf copy."""
+    service = await start_service(None)
+    prescription = child_prescription()
+    number = prescription["number"] = f"TEST-{uuid.uuid4().hex[:12].upper()}"
+    try:
+        await service.submit_prescription(prescription, "session-1")
+        copies = await asyncio.to_thread(wait_for_copies, number, test_start, 1, PRINT_TIMEOUT_S)
+        assert len(copies) == 1
+        lines = [" ".join(line.split()) for line in pdf_text(copies[0]).splitlines()]
+        assert "Patient : Lucas Martin" in lines
+        assert (
+            "Né le 12/05/2019 (7 ans) — sexe masculin — poids : 21,4 kg — taille : 122,5 cm"
+            in lines
+        )
+        text = "\n".join(lines)
+        assert "21.4" not in text
+        assert "M. Lucas" not in text
+        assert "Mme" not in text
     finally:
         remove_copies(number, test_start)
 

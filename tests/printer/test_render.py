@@ -12,14 +12,8 @@ import pytest
 
 from printer.model import parse_prescription, parse_summary
 from printer.render import TELECONSULTATION_MENTION, render_prescription, render_summary
-from tests.printer.conftest import REPO, sample_prescription
+from tests.printer.conftest import CHILD_SAMPLE, REPO, SAMPLE, sample_prescription, text_of
 from tests.printer.cups_env import pdf_text
-
-
-def text_of(pdf: bytes, tmp_path: Path, name: str = "out.pdf") -> str:
-    path = tmp_path / name
-    path.write_bytes(pdf)
-    return pdf_text(path)
 
 
 def page_count(pdf: bytes, tmp_path: Path) -> int:
@@ -32,8 +26,9 @@ def page_count(pdf: bytes, tmp_path: Path) -> int:
     raise AssertionError("no page count")
 
 
-def test_same_input_same_bytes_even_in_another_process() -> None:
-    rx = parse_prescription(sample_prescription())
+@pytest.mark.parametrize("sample", [SAMPLE, CHILD_SAMPLE], ids=["adult", "child"])
+def test_same_input_same_bytes_even_in_another_process(sample: Path) -> None:
+    rx = parse_prescription(sample_prescription(sample))
     first = render_prescription(rx)
     assert render_prescription(rx) == first
     code = (
@@ -44,7 +39,7 @@ def test_same_input_same_bytes_even_in_another_process() -> None:
         "print(hashlib.sha256(render_prescription(rx)).hexdigest())\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(REPO / "printer/samples/prescription.json")],
+        [sys.executable, "-c", code, str(sample)],
         capture_output=True,
         text=True,
         check=True,
