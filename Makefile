@@ -28,7 +28,7 @@ cups:
 	@scripts/setup-cups.sh
 
 lint: venv
-	$(VENV)/bin/ruff check kiosk devices video printer hygiene tests bench
+	$(VENV)/bin/ruff check kiosk devices video printer hygiene hub tests bench
 
 typecheck: venv
 	$(VENV)/bin/mypy

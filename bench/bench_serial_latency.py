@@ -20,13 +20,13 @@ from devices.config import InstrumentKind, InstrumentSettings
 from devices.serialproto import PROTOCOLS, OximeterReading, Reading
 from devices.sim.serial_sim import SerialSimulator
 from devices.supervisor import InstrumentSupervisor
+from hub.shared.tasks import TaskSupervisor
 from kiosk.appointments import AppointmentStore
 from kiosk.bus import EventBus
 from kiosk.component import Context
 from kiosk.events import InstrumentStateChanged, MeasurementTaken
 from kiosk.lifecycle import Lifecycle, LifecycleStore
 from kiosk.settings import CabinSettings
-from kiosk.tasks import TaskSupervisor
 
 LATENCY_PROTOCOLS = ("contec-cms50d", "contec-legacy", "nonin-df8", "nonin-df2")
 EVENT_TIMEOUT_S = 5.0

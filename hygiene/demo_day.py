@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hub.shared.tasks import TaskSupervisor
 from hygiene.component import HygieneComponent
 from hygiene.lock.simulated import SimulatedLock
 from kiosk.appointments import AppointmentStore
@@ -19,7 +20,6 @@ from kiosk.bus import EventBus
 from kiosk.component import Context
 from kiosk.lifecycle import Lifecycle, LifecycleStore, State
 from kiosk.settings import load_settings
-from kiosk.tasks import TaskSupervisor
 
 DAY = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # 09:30 in Paris
 # (minutes after opening the patient arrives, instruments used, anomaly at this step)

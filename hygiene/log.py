@@ -11,16 +11,14 @@ deleting the newest entries or re-hashing the whole chain shows too.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import sqlite3
 from datetime import datetime
 from typing import Any, Literal
 
+from hub.shared.hygiene_chain import GENESIS_HASH, canonical, chain_hash
 from kiosk.db import Transaction
 from kiosk.lifecycle import LifecycleStore
-
-GENESIS_HASH = "0" * 64
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hygiene_log (
@@ -107,16 +105,6 @@ class LogEntry:
 
     def to_json(self) -> dict[str, Any]:
         return {**self.content, "prev_hash": self.prev_hash, "hash": self.hash}
-
-
-def canonical(content: dict[str, Any]) -> bytes:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
-
-
-def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical(content)).hexdigest()
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:

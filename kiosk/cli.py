@@ -74,7 +74,7 @@ def print_config_error(exc: ConfigError) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from kiosk import logs
+    from hub.shared import logs
     from kiosk.daemon import Daemon
 
     settings = load_settings(args.config)

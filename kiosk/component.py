@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from hub.shared.tasks import TaskSupervisor
     from kiosk.appointments import AppointmentStore
     from kiosk.bus import EventBus
     from kiosk.lifecycle import Lifecycle
     from kiosk.settings import CabinSettings
-    from kiosk.tasks import TaskSupervisor
 
 
 @dataclasses.dataclass

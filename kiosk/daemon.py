@@ -13,15 +13,15 @@ from pathlib import Path
 
 from aiohttp import web
 
+from hub.shared.sdnotify import Notifier, watchdog_interval, watchdog_loop
+from hub.shared.tasks import TaskSupervisor
 from kiosk.api import build_app
 from kiosk.appointments import AppointmentStore
 from kiosk.bus import EventBus
 from kiosk.component import Component, Context
 from kiosk.hours_keeper import keep_hours
 from kiosk.lifecycle import Lifecycle, LifecycleStore
-from kiosk.sdnotify import Notifier, watchdog_interval, watchdog_loop
 from kiosk.settings import CabinSettings
-from kiosk.tasks import TaskSupervisor
 from kiosk.ui_auth import create_token
 from kiosk.wiring import ComponentFactory, component_factories
 

@@ -51,7 +51,7 @@ def demo_settings(args: argparse.Namespace, state_dir: Path) -> CabinSettings:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kiosk import logs
+    from hub.shared import logs
 
     logs.setup(args.log_level)
     if args.state_dir is not None:

@@ -9,8 +9,8 @@ import asyncio
 import logging
 from datetime import datetime
 
+from hub.shared.hours import OpeningHours
 from kiosk.lifecycle import Lifecycle, State, StateChanged, TransitionRefused
-from kiosk.settings.hours import OpeningHours
 
 log = logging.getLogger(__name__)
 

@@ -25,13 +25,13 @@ from pydantic import (
     field_validator,
 )
 
-from printer.errors import PrescriptionInvalid, Problem
-from printer.prescriber_checks import (
+from hub.shared.practitioner import (
     check_address,
     check_email,
     check_rpps,
     normalise_phone,
 )
+from printer.errors import PrescriptionInvalid, Problem
 from printer.secure_paper import secure_paper_message, secure_paper_substance
 
 # Naive dates from the console are French local time.

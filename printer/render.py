@@ -14,6 +14,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer
 
+from hub.shared.practitioner import format_phone
 from printer import l10n
 from printer.model import (
     PARIS,
@@ -33,7 +34,6 @@ from printer.pdfpage import (
     build_pdf,
     register_fonts,
 )
-from printer.prescriber_checks import format_phone
 
 TELECONSULTATION_MENTION = "Ordonnance établie dans le cadre d'une téléconsultation"
 SUMMARY_MENTION = "Compte rendu établi dans le cadre d'une téléconsultation"

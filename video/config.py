@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from printer.prescriber_checks import check_address, check_email, check_rpps, normalise_phone
+from hub.shared.practitioner import check_address, check_email, check_rpps, normalise_phone
 
 
 class CameraSettings(BaseModel):

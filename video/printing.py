@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from hub.shared.practitioner import format_phone
 from kiosk.component import Context
 from kiosk.events import PrintJobUpdated
-from printer.prescriber_checks import format_phone
 from video import messages as m
 from video.config import DoctorAccount
 

@@ -28,7 +28,7 @@ from typing import Any
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
-from kiosk.tasks import TaskSupervisor
+from hub.shared.tasks import TaskSupervisor
 from video.config import CallSettings
 from video.media import MediaDeviceError, audio_device, use_session_runtime_dir
 from video.render_audio import AudioOutput

@@ -8,8 +8,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from devices.config import InstrumentSettings
+from hub.shared.hours import OpeningHours
 from hygiene.config import HygieneSettings
-from kiosk.settings.hours import OpeningHours
 from kiosk.settings.network import NetworkSettings
 from kiosk.settings.site import SiteSettings
 from kiosk.settings.storage import RetentionSettings, StorageSettings

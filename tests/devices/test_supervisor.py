@@ -17,6 +17,7 @@ from devices.serialproto import OximeterReading, protocol
 from devices.sim.serial_sim import SerialSimulator
 from devices.sim.simulated_link import SimulatedLink
 from devices.supervisor import InstrumentSupervisor
+from hub.shared.tasks import TaskSupervisor
 from kiosk.appointments import AppointmentStore
 from kiosk.bus import Event, EventBus, Subscription
 from kiosk.component import Context
@@ -29,7 +30,6 @@ from kiosk.events import (
 )
 from kiosk.lifecycle import Lifecycle, LifecycleStore, State
 from kiosk.settings import CabinSettings, load_settings
-from kiosk.tasks import TaskSupervisor
 from kiosk.ui_auth import HEADER
 from tests.cabin_toml import SIMULATED_INSTRUMENTS, base_toml
 

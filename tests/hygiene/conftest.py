@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from hub.shared.tasks import TaskSupervisor
 from hygiene.auth import hash_pin
 from hygiene.component import HygieneComponent
 from hygiene.escalation import Notifier
@@ -23,7 +24,6 @@ from kiosk.bus import EventBus
 from kiosk.component import Context
 from kiosk.lifecycle import Lifecycle, LifecycleStore, State
 from kiosk.settings import CabinSettings, load_settings
-from kiosk.tasks import TaskSupervisor
 from kiosk.ui_auth import HEADER
 from tests.cabin_toml import SIMULATED_INSTRUMENTS
 

@@ -11,7 +11,7 @@ import sys
 
 from aiohttp import web
 
-from kiosk import logs
+from hub.shared import logs
 from kiosk.component import Component, Context
 from kiosk.daemon import Daemon
 from kiosk.lifecycle import State, TransitionRefused

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.shared.sdnotify import Notifier, watchdog_loop
 from kiosk.daemon import Daemon
-from kiosk.sdnotify import Notifier, watchdog_loop
 from kiosk.settings import load_settings
 
 from .conftest import WriteConfig

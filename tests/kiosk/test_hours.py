@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from hub.shared.hours import HoursException, OpeningHours
 from kiosk.bus import EventBus
 from kiosk.db import Transaction
 from kiosk.hours_keeper import apply_hours
 from kiosk.lifecycle import Lifecycle, LifecycleStore, State
 from kiosk.settings import load_settings
-from kiosk.settings.hours import HoursException, OpeningHours
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 PARIS = dt.timezone(dt.timedelta(hours=1))  # November: UTC+1

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
+from hub.shared.tasks import TaskSupervisor
 from kiosk.appointments import AppointmentStore
 from kiosk.bus import EventBus, Subscription
 from kiosk.component import Context
 from kiosk.events import PrintJobUpdated
 from kiosk.lifecycle import Lifecycle, LifecycleStore
 from kiosk.settings import CabinSettings, load_settings
-from kiosk.tasks import TaskSupervisor
 from printer.service import PrinterService
 from tests import polling
 from tests.cabin_toml import base_toml

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from hub.shared.practitioner import luhn_valid, normalise_phone
 from printer.errors import PrescriptionInvalid
 from printer.model import parse_prescription
-from printer.prescriber_checks import luhn_valid, normalise_phone
 from printer.secure_paper import secure_paper_substance
 from tests.printer.conftest import sample_prescription
 

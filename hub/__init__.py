@@ -1,0 +1,1 @@
+"""The central service of a fleet of cabins (see README, "The hub")."""
