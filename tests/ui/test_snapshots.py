@@ -47,6 +47,22 @@ def _feed_consultation(screen: KioskScreen) -> None:
         screen.on_cabin_event(event)
 
 
+def _feed_temperature(screen: KioskScreen) -> None:
+    """A decimal figure: 37,8 in French, 37.8 in English."""
+    screen.on_cabin_event(
+        {
+            "type": "MeasurementTaken",
+            "instrument": "thermometre",
+            "measurement": {
+                "kind": "temperature",
+                "observations": [
+                    {"code": "8310-5", "display": "Body temperature", "value": 37.8, "unit": "Cel"}
+                ],
+            },
+        }
+    )
+
+
 def _feed_checkout(screen: KioskScreen) -> None:
     screen.on_cabin_event(
         {
@@ -98,6 +114,7 @@ SCREENS: dict[str, tuple[str, Callable[[], KioskScreen], Feed]] = {
     "questionnaire": ("check_in", _questionnaire, None),
     "waiting": ("waiting", consultation.WaitingScreen, None),
     "consultation": ("in_consultation", _consultation, _feed_consultation),
+    "consultation_temperature": ("in_consultation", _consultation, _feed_temperature),
     "checkout_failed": ("checkout", consultation.CheckoutScreen, _feed_checkout),
     "goodbye": ("awaiting_disinfection", consultation.GoodbyeScreen, None),
     "referent_pin": ("awaiting_disinfection", referent.ReferentPinScreen, None),

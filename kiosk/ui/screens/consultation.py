@@ -10,9 +10,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Digits, Static
 
 from kiosk.ui.client import ApiError
-from kiosk.ui.i18n import N_, _
+from kiosk.ui.i18n import N_, _, language
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import AzertyKeyboard, KeyPressed, apply_key
+from printer import l10n
 
 CHAT_MAX = 200
 # The waiting time shown is in minutes: refreshing it more often shows nothing new.
@@ -33,8 +34,9 @@ UNITS = {"mm[Hg]": "mmHg", "/min": "/min", "Cel": "°C", "%": "%", "kg": "kg", "
 
 
 def measurement_lines(measurement: dict[str, Any]) -> tuple[str, str]:
-    """(big value, caption) for a measurement from the event stream."""
-    obs = [o for o in measurement.get("observations", []) if o.get("value") is not None]
+    """(big value, caption) for a measurement from the event stream, the value written
+    the way the screen's language writes numbers (37,8 in French, 37.8 in English)."""
+    obs = [o for o in measurement.get("observations", []) if _is_number(o.get("value"))]
     if not obs:
         return "--", _("Measurement not available, the doctor will tell you what to do.")
     kind = measurement.get("kind", "")
@@ -52,10 +54,17 @@ def measurement_lines(measurement: dict[str, Any]) -> tuple[str, str]:
     return _num(first["value"]), f"{captions.get(kind, str(first.get('display', '')))} ({unit})"
 
 
-def _num(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
+def _is_number(value: object) -> bool:
+    """A finite number (the stream brings JSON: an int or a float, None when unavailable)."""
+    try:
+        l10n.exact(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _num(value: l10n.Number) -> str:
+    return l10n.number(value, language())
 
 
 class WaitingScreen(KioskScreen):
@@ -109,7 +118,10 @@ class ConsultationScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.instruction = ""
-        self.measurement: tuple[str, str] | None = None
+        # The last measurement as the stream sent it: written out in compose, so a
+        # language switch rewrites its figure (37,8 / 37.8) and caption too.
+        self.reading: dict[str, Any] | None = None
+        self.measuring = False  # an instrument is measuring, no value yet
         self.call_note = ""
         self.chat: list[tuple[str, str]] = []
         self.typing: str | None = None  # None: keyboard hidden
@@ -154,15 +166,12 @@ class ConsultationScreen(KioskScreen):
             self._update("#instruction", self.instruction)
             self.kiosk.speak(self.instruction)
         elif kind == "MeasurementTaken":
-            measurement = event.get("measurement") or {}
-            big, caption = measurement_lines(measurement)
-            if measurement.get("intermediate"):
-                caption = _("Measuring, please keep still…")
-            flags = measurement.get("status") or []
-            lines = [caption, *(_(STATUS_NOTES[f]) for f in flags if f in STATUS_NOTES)]
-            self._show_measurement(big, "\n".join(lines))
+            self.reading = event.get("measurement") or {}
+            self.measuring = False
+            self._show_measurement()
         elif kind == "InstrumentStateChanged" and event.get("state") == "measuring":
-            self._show_measurement("", _("Measuring, please keep still…"))
+            self.measuring = True
+            self._show_measurement()
         elif kind == "CallStateChanged":
             call_notes = {
                 "reconnecting": _("The doctor is reconnecting… please stay here."),
@@ -174,8 +183,22 @@ class ConsultationScreen(KioskScreen):
             self.chat.append((str(event.get("sender")), str(event.get("text", ""))))
             self._update("#chat", self._chat_text())
 
-    def _show_measurement(self, big: str, caption: str) -> None:
-        self.measurement = (big, caption)
+    @property
+    def measurement(self) -> tuple[str, str] | None:
+        """(big value, caption) in the screen's language; None before any measurement."""
+        if self.measuring:
+            return "", _("Measuring, please keep still…")
+        if self.reading is None:
+            return None
+        big, caption = measurement_lines(self.reading)
+        if self.reading.get("intermediate"):
+            caption = _("Measuring, please keep still…")
+        flags = self.reading.get("status") or []
+        lines = [caption, *(_(STATUS_NOTES[f]) for f in flags if f in STATUS_NOTES)]
+        return big, "\n".join(lines)
+
+    def _show_measurement(self) -> None:
+        big, caption = self.measurement or ("", "")
         for digits in self.query("#measure-value").results(Digits):
             digits.update(big)
         self._update("#measure-caption", caption)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from babel.dates import format_date, format_datetime
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -12,13 +11,14 @@ from textual.widgets import Button, Static
 
 from kiosk.ui.i18n import N_, _, language
 from kiosk.ui.screens.base import KioskScreen
+from printer import l10n
 
 
 def hours_lines(hours: dict[str, list[str]]) -> list[str]:
     """ "lundi 23 novembre : 09:00-12:00, 13:30-17:00" for each of the next seven days."""
     lines = []
     for day_iso, ranges in hours.items():
-        day = format_date(date.fromisoformat(day_iso), "EEEE d MMMM", locale=language())
+        day = l10n.weekday_date(date.fromisoformat(day_iso), language())
         text = ", ".join(r.replace("-", " – ") for r in ranges) if ranges else _("closed")
         lines.append(f"{day} : {text}" if language() == "fr" else f"{day}: {text}")
     return lines
@@ -28,10 +28,9 @@ def next_opening(iso: str | None) -> str:
     if not iso:
         return ""
     when = datetime.fromisoformat(iso)
-    text = format_datetime(when, "EEEE d MMMM 'à' HH:mm", locale="fr")
-    if language() == "en":
-        text = format_datetime(when, "EEEE d MMMM 'at' HH:mm", locale="en")
-    return _("Next opening: {when}").format(when=text)
+    day = l10n.weekday_date(when.date(), language())
+    at = "à" if language() == "fr" else "at"
+    return _("Next opening: {when}").format(when=f"{day} {at} {when:%H:%M}")
 
 
 class WelcomeScreen(KioskScreen):
