@@ -202,7 +202,9 @@ def cmd_protocols(args: argparse.Namespace) -> int:
     from devices.serialproto import PROTOCOLS
 
     for name, proto in sorted(PROTOCOLS.items()):
-        print(f"{name:<14} {proto.line_settings:<10} {proto.kind.value:<16} {proto.description}")
+        checked = f" [not yet checked against a device: {proto.unconfirmed}]"
+        line = f"{name:<14} {proto.line_settings:<10} {proto.kind.value:<16} {proto.description}"
+        print(line + (checked if proto.unconfirmed else ""))
     return 0
 
 

@@ -7,15 +7,17 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable
+from datetime import datetime
 
 from devices.config import InstrumentKind
 from devices.measurement import DecodeError, Measurement
-from devices.serialproto import contec, nonin, tanita
+from devices.serialproto import contec, nonin, nonin_spot, tanita, tanita_kv
 from devices.serialproto.framing import Frame, Framer
 from devices.serialproto.readings import (
     BodyReading,
     OximeterReading,
     Reading,
+    expect_type,
     realistic_body,
     realistic_oximeter,
 )
@@ -47,6 +49,10 @@ class SerialProtocol:
     decode: Callable[[bytes], Measurement]
     encode: Callable[[Reading], bytes]  # for the simulators and the round-trip tests
     sample: Callable[[random.Random], Reading]  # a realistic reading for the simulators
+    # Where the format was checked: "" when a public source (vendor document, published
+    # driver or capture, cited in the decoder's module and its tests) confirms it; else
+    # what is missing, shown by ``kiosk devices protocols``.
+    unconfirmed: str = ""
     on_connect: tuple[bytes, ...] = ()  # sent once the port is open
     keep_alive: bytes | None = None
     keep_alive_s: float | None = None
@@ -68,14 +74,27 @@ def _tanita_sample(rng: random.Random) -> Reading:
     return tanita.body_reading(r.weight_kg, r.fat_percent, r.height_cm)
 
 
+def _dated_tanita_sample(rng: random.Random) -> Reading:
+    """A reading with the scale's clock (the BC-418 and key/value lines carry one)."""
+    r = expect_type(_tanita_sample(rng), BodyReading)
+    return dataclasses.replace(r, timestamp=datetime.now().replace(second=0, microsecond=0))
+
+
 _Codec = tuple[Callable[[], Framer], Callable[[bytes], Measurement], Callable[[Reading], bytes]]
+
+
+def _spot_check_sample(rng: random.Random) -> Reading:
+    """A high-quality spot-check with the oximeter's clock, as format 13 sends it."""
+    r = realistic_oximeter(rng)
+    when = datetime.now().replace(microsecond=0)
+    return dataclasses.replace(r, pleth=0, flags=frozenset({"smartpoint"}), timestamp=when)
 
 
 def _nonin(fmt: int, name: str, description: str, per_second: float = 1.0) -> SerialProtocol:
     codecs: dict[int, _Codec] = {
         8: (nonin.df8_framer, nonin.df8_decode, nonin.df8_encode),
         2: (nonin.df2_framer, nonin.df2_decode, nonin.df2_encode),
-        13: (nonin.df13_framer, nonin.df13_decode, nonin.df13_encode),
+        13: (nonin_spot.df13_framer, nonin_spot.df13_decode, nonin_spot.df13_encode),
     }
     framer, decode, encode = codecs[fmt]
     return SerialProtocol(
@@ -89,7 +108,7 @@ def _nonin(fmt: int, name: str, description: str, per_second: float = 1.0) -> Se
         framer=framer,
         decode=decode,
         encode=encode,
-        sample=realistic_oximeter,
+        sample=_spot_check_sample if fmt == 13 else realistic_oximeter,
         on_connect=(nonin.select_format(fmt),),
         expects_ack=True,
         frames_per_second=per_second,
@@ -139,14 +158,14 @@ _ALL = [
         "Nonin data format 2: 25 checksummed 5-byte frames per packet, 3 packets a second",
         per_second=3,
     ),
-    _nonin(13, "nonin-df13", "Nonin data format 13: spot-check text line per reading"),
+    _nonin(13, "nonin-df13", "Nonin data format 13: binary spot-check packet per reading"),
     SerialProtocol(
         name="tanita-tbf310",
-        description="Tanita TBF-310 body composition: CSV line at 2400 baud 7O1",
+        description="Tanita TBF-310 body composition: 12-field CSV line at 2400 baud 7E1",
         kind=InstrumentKind.BODY_COMPOSITION,
         baudrate=2400,
         bytesize=7,
-        parity="O",
+        parity="E",
         stopbits=1,
         framer=tanita.framer,
         decode=tanita.tbf310_decode,
@@ -155,22 +174,41 @@ _ALL = [
     ),
     SerialProtocol(
         name="tanita-bc418",
-        description="Tanita BC-418 segmental body composition: key/value CSV with checksum",
+        description="Tanita BC-418 segmental body composition: 38-field CSV (remote mode)",
         kind=InstrumentKind.BODY_COMPOSITION,
-        baudrate=9600,
+        baudrate=4800,
         bytesize=8,
         parity="N",
         stopbits=1,
         framer=tanita.bc418_framer,
         decode=tanita.bc418_decode,
         encode=tanita.bc418_encode,
-        sample=_tanita_sample,
+        sample=_dated_tanita_sample,
+        unconfirmed="field order from the Onyx driver; no public sample line",
+    ),
+    SerialProtocol(
+        name="tanita-kv",
+        description="Tanita key/value line with CS checksum (MC-780, SC-330, BC-420...)",
+        kind=InstrumentKind.BODY_COMPOSITION,
+        baudrate=9600,
+        bytesize=8,
+        parity="N",
+        stopbits=1,
+        framer=tanita_kv.framer,
+        decode=tanita_kv.decode,
+        encode=tanita_kv.encode,
+        sample=_dated_tanita_sample,
     ),
 ]
 
 PROTOCOLS: dict[str, SerialProtocol] = {p.name: p for p in _ALL}
 # Other names seen in configurations and in the issue.
-ALIASES = {"contec-v7": "contec-cms50d", "contec-cms50e": "contec-cms50d"}
+ALIASES = {
+    "contec-v7": "contec-cms50d",
+    "contec-cms50e": "contec-cms50d",
+    "tanita-mc780": "tanita-kv",
+    "tanita-sc330": "tanita-kv",
+}
 
 
 class UnknownProtocol(KeyError):

@@ -13,9 +13,9 @@ from typing import Protocol
 # A frame is the raw bytes of one packet (or one text line), checksum still included.
 Frame = bytes
 
-# Longest text line we accept from a scale or a spot-check oximeter; past it the line
+# Longest text line we accept from a scale (an MC-780 line is about 1.4 KB); past it the line
 # is garbage (no newline ever came) and is dropped.
-MAX_LINE = 512
+MAX_LINE = 4096
 
 
 class Framer(Protocol):

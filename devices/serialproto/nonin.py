@@ -1,65 +1,68 @@
-"""Nonin pulse oximeters (OEM III modules, Xpod, 9560 Onyx), 9600 8N1.
+"""Nonin pulse oximeters (9560 Onyx II, OEM III modules, Xpod), 9600 8N1: data formats 8
+and 2 (format 13, the spot-check packet, is in ``nonin_spot``).
+
+Source: Nonin's "Onyx II Model 9560 Bluetooth Fingertip Oximeter OEM Specification and
+Technical Information" (6470-000-01, 2008), which github.com/mattjlewis/NoninPulseOx ships
+as "Nonin 9560 Bluetooth Specification.pdf" beside its driver; rprobinson/MediPi
+(MediPiPatient/.../drivers/domain/N9560Measurement.java) reads the same layouts.
 
 The host chooses the data format with ``02 70 02 02 <format> 03``; the device answers
-ACK (06) and switches, or NAK (15).
+ACK (06) and switches, or NAK (15). Values are decimal; "R" bits are reserved and may be
+0 or 1, so they are masked, never checked. HR 511 and SpO2 127 mean "no value".
 
-Data format 8: 4-byte frames, once a second, bit 7 set on the status byte only:
-    status: bit 7 sync, bit 6 sensor disconnected, bit 5 out of track, bit 4 low
-            perfusion, bit 3 marginal perfusion, bit 2 artifact
-    HR MSB (HR bits 7-8 in bits 0-1), HR LSB (HR bits 0-6), SpO2 (127 = no value);
-    HR 511 = no value.
+Data format 8: 4 bytes once a second, bit 7 set on the first byte only:
+    status 1: bit 7 always 1, bit 6 R, bit 5 out of track, bit 4 low perfusion, bit 3
+              marginal perfusion, bit 2 artifact, bits 1-0 HR bits 8-7
+    HR LSB (HR bits 6-0), SpO2 (4-beat average, formatted for display)
+    status 2: bit 7 always 0, bit 5 SmartPoint (high-quality measurement), bit 3 sensor
+              alarm (finger removed), bit 0 low battery; bits 6, 4, 2, 1 R
 
-Data format 2: 5-byte frames ``01 status pleth data checksum`` (checksum: sum of the
+Data format 2: 5-byte frames ``01 status pleth data checksum`` (checksum: the sum of the
 first four bytes mod 256), 25 frames per packet, 3 packets a second:
-    status: bit 7 always 1, bit 6 sensor disconnected, bit 5 artifact, bit 4 out of
-            track, bit 3 sensor alarm, bit 2 red perfusion, bit 1 green perfusion (both:
-            yellow), bit 0 sync (set on the first frame of a packet)
-    data byte of frame 1: HR MSB, frame 2: HR LSB, frame 3: SpO2 (4-beat averages),
-    frame 4: firmware revision; the other frames carry values we do not use.
-
-Data format 13 (spot-check): one ASCII line per stable reading,
-    ``23-Nov-26 10:42:05 SPO2=097 HR=072`` (date optional, ``---`` when no value,
-    then status words SNSD, ARTF, OOT, LPRF, MPRF)."""
+    status: bit 7 always 1, bit 6 R in the 9560 specification (reported as "sensor
+            disconnected", as older OEM III modules define it: unconfirmed), bit 5
+            artifact, bit 4 out of track, bit 3 sensor alarm, bits 2-1 perfusion (red 10,
+            yellow 11, green 01), bit 0 sync: set on frame 1 only
+    data byte of frame 1: HR MSB (bits 1-0: HR bits 8-7), frame 2: HR LSB, frame 3: SpO2
+    (4-beat averages for recording), frame 4: firmware revision, frame 8: status 2
+    (bit 5 SmartPoint, bit 0 low battery); the other frames carry values we do not use.
+A reader that joins the stream in the middle of a packet drops frames until the next
+frame with the sync bit, then reads whole packets."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-
 from devices.measurement import DecodeError, Measurement
-from devices.serialproto.framing import ChecksumFramer, LineFramer, SyncBitFramer
+from devices.serialproto.framing import ChecksumFramer, SyncBitFramer
 from devices.serialproto.readings import OximeterReading, Reading, expect_type
 
 ACK = 0x06
 NAK = 0x15
 NO_HR = 511
 NO_SPO2 = 127
+MAX_HR = 321  # the 9560's pulse rate range is 18-321 /min
 DF8_LENGTH = 4
 DF2_FRAME = 5
 DF2_FRAMES = 25
 DF2_START = 0x01
 
-_DF8_FLAGS = {
-    0x40: "sensor_disconnected",
+_DF8_STATUS1 = {
     0x20: "out_of_track",
     0x10: "low_perfusion",
     0x08: "marginal_perfusion",
     0x04: "artifact",
 }
+_DF8_STATUS2 = {0x20: "smartpoint", 0x08: "sensor_alarm", 0x01: "low_battery"}
 _DF2_FLAGS = {
     0x40: "sensor_disconnected",
     0x20: "artifact",
     0x10: "out_of_track",
     0x08: "sensor_alarm",
 }
+_DF2_STAT2 = {0x20: "smartpoint", 0x01: "low_battery"}
 _PERFUSION = 0x06  # red (0x04) and green (0x02)
-_DF13_WORDS = {
-    "SNSD": "sensor_disconnected",
-    "ARTF": "artifact",
-    "OOT": "out_of_track",
-    "LPRF": "low_perfusion",
-    "MPRF": "marginal_perfusion",
-}
+_DF2_STAT2_FRAME = 7  # frame 8, counted from 0
+_DF2_FLAG_NAMES = {*_DF2_FLAGS.values(), *_DF2_STAT2.values(), "low_perfusion",
+                   "marginal_perfusion"}  # fmt: skip
 
 
 def select_format(data_format: int) -> bytes:
@@ -75,14 +78,15 @@ def parse_select_format(command: bytes) -> int | None:
     return None
 
 
-def _split_hr(hr: int | None) -> tuple[int, int]:
+def split_hr(hr: int | None) -> tuple[int, int]:
+    """HR (None: no value) as (bits 8-7, bits 6-0)."""
     value = NO_HR if hr is None else hr
     if not 0 <= value <= NO_HR:
         raise ValueError(f"heart rate {value} is outside 0-{NO_HR}")
     return (value >> 7) & 0x03, value & 0x7F
 
 
-def _spo2_byte(spo2: int | None) -> int:
+def spo2_byte(spo2: int | None) -> int:
     if spo2 is None:
         return NO_SPO2
     if not 0 <= spo2 <= 100:
@@ -90,9 +94,14 @@ def _spo2_byte(spo2: int | None) -> int:
     return spo2
 
 
-def _reading(hr: int, spo2: int, pleth: int, flags: frozenset[str]) -> OximeterReading:
+def checked_reading(
+    hr: int, spo2: int, pleth: int, flags: frozenset[str], what: str
+) -> OximeterReading:
+    """A reading from raw HR and SpO2 values; DecodeError if either is out of range."""
     if spo2 != NO_SPO2 and spo2 > 100:
-        raise DecodeError(f"SpO2 {spo2} % is above 100 %")
+        raise DecodeError(f"{what}: SpO2 {spo2} % is above 100 %")
+    if hr != NO_HR and hr > MAX_HR:
+        raise DecodeError(f"{what}: heart rate {hr} /min is above {MAX_HR} /min")
     return OximeterReading(
         spo2=None if spo2 == NO_SPO2 else spo2,
         pulse=None if hr == NO_HR else hr,
@@ -101,10 +110,18 @@ def _reading(hr: int, spo2: int, pleth: int, flags: frozenset[str]) -> OximeterR
     )
 
 
-def _check_flags(reading: OximeterReading, known: set[str]) -> None:
+def check_flags(reading: OximeterReading, known: set[str]) -> None:
     unknown = reading.flags - known
     if unknown:
         raise ValueError(f"this data format cannot carry the flags {sorted(unknown)}")
+
+
+def _names(byte: int, table: dict[int, str]) -> set[str]:
+    return {name for bit, name in table.items() if byte & bit}
+
+
+def _bits(flags: frozenset[str], table: dict[int, str]) -> int:
+    return sum(bit for bit, name in table.items() if name in flags)
 
 
 # -- data format 8 --------------------------------------------------------------------
@@ -118,23 +135,19 @@ def df8_decode(frame: bytes) -> Measurement:
     if len(frame) != DF8_LENGTH:
         raise DecodeError(f"a Nonin format 8 frame needs {DF8_LENGTH} bytes, got {len(frame)}")
     if not frame[0] & 0x80 or any(b & 0x80 for b in frame[1:]):
-        raise DecodeError("a Nonin format 8 frame has the sync bit on its status byte only")
-    status, msb, lsb, spo2 = frame
-    if msb & 0x7C:
-        raise DecodeError("Nonin format 8: HR MSB uses bits 0-1 only")
-    flags = frozenset(name for bit, name in _DF8_FLAGS.items() if status & bit)
-    return _reading((msb << 7) | lsb, spo2, 0, flags).measurement()
+        raise DecodeError("a Nonin format 8 frame has bit 7 set on its first byte only")
+    status1, hr_lsb, spo2, status2 = frame
+    flags = _names(status1, _DF8_STATUS1) | _names(status2, _DF8_STATUS2)
+    hr = (status1 & 0x03) << 7 | hr_lsb
+    return checked_reading(hr, spo2, 0, frozenset(flags), "Nonin format 8").measurement()
 
 
 def df8_encode(reading: Reading) -> bytes:
     r = expect_type(reading, OximeterReading)
-    _check_flags(r, set(_DF8_FLAGS.values()))
-    status = 0x80
-    for bit, name in _DF8_FLAGS.items():
-        if name in r.flags:
-            status |= bit
-    msb, lsb = _split_hr(r.pulse)
-    return bytes([status, msb, lsb, _spo2_byte(r.spo2)])
+    check_flags(r, {*_DF8_STATUS1.values(), *_DF8_STATUS2.values()})
+    msb, lsb = split_hr(r.pulse)
+    status1 = 0x80 | _bits(r.flags, _DF8_STATUS1) | msb
+    return bytes([status1, lsb, spo2_byte(r.spo2), _bits(r.flags, _DF8_STATUS2)])
 
 
 # -- data format 2 --------------------------------------------------------------------
@@ -165,25 +178,25 @@ def df2_decode(packet: bytes) -> Measurement:
             raise DecodeError(f"Nonin format 2 frame {n + 1}: bad checksum")
         if bool(f[1] & 0x01) != (n == 0):
             raise DecodeError("Nonin format 2: the sync bit must be set on frame 1 only")
-        flags |= {name for bit, name in _DF2_FLAGS.items() if f[1] & bit}
+        flags |= _names(f[1], _DF2_FLAGS)
         perfusion = f[1] & _PERFUSION
         if perfusion == 0x04:
             flags.add("low_perfusion")
         elif perfusion == _PERFUSION:
             flags.add("marginal_perfusion")
     msb, lsb, spo2 = frames[0][3], frames[1][3], frames[2][3]
-    if msb & 0xFC or lsb & 0x80:
-        raise DecodeError("Nonin format 2: HR MSB uses bits 0-1, HR LSB bits 0-6")
-    return _reading((msb << 7) | lsb, spo2, frames[0][2], frozenset(flags)).measurement()
+    if (msb | lsb | spo2) & 0x80:
+        raise DecodeError("Nonin format 2: HR and SpO2 bytes have bit 7 clear")
+    flags |= _names(frames[_DF2_STAT2_FRAME][3], _DF2_STAT2)
+    hr = (msb & 0x03) << 7 | lsb
+    reading = checked_reading(hr, spo2, frames[0][2], frozenset(flags), "Nonin format 2")
+    return reading.measurement()
 
 
 def df2_encode(reading: Reading) -> bytes:
     r = expect_type(reading, OximeterReading)
-    _check_flags(r, {*_DF2_FLAGS.values(), "low_perfusion", "marginal_perfusion"})
-    status = 0x80
-    for bit, name in _DF2_FLAGS.items():
-        if name in r.flags:
-            status |= bit
+    check_flags(r, _DF2_FLAG_NAMES)
+    status = 0x80 | _bits(r.flags, _DF2_FLAGS)
     if "low_perfusion" in r.flags and "marginal_perfusion" in r.flags:
         raise ValueError("perfusion is either low or marginal")
     if "low_perfusion" in r.flags:
@@ -192,64 +205,11 @@ def df2_encode(reading: Reading) -> bytes:
         status |= _PERFUSION
     else:
         status |= 0x02  # green: good perfusion
-    msb, lsb = _split_hr(r.pulse)
-    data = [msb, lsb, _spo2_byte(r.spo2), 0x42] + [0] * (DF2_FRAMES - 4)
+    msb, lsb = split_hr(r.pulse)
+    data = [msb, lsb, spo2_byte(r.spo2), 0x42] + [0] * (DF2_FRAMES - 4)
+    data[_DF2_STAT2_FRAME] = _bits(r.flags, _DF2_STAT2)
     out = bytearray()
     for n, d in enumerate(data):
         frame = [DF2_START, status | (0x01 if n == 0 else 0), r.pleth & 0xFF, d]
         out += bytes([*frame, sum(frame) & 0xFF])
     return bytes(out)
-
-
-# -- data format 13 (spot-check) ------------------------------------------------------
-
-_DF13 = re.compile(
-    r"^(?:(?P<date>\d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2})\s+)?"
-    r"SPO2=(?P<spo2>\d{3}|---)\s+HR=(?P<hr>\d{3}|---)(?P<words>(?:\s+[A-Z]+)*)\s*$"
-)
-
-
-def df13_framer() -> LineFramer:
-    return LineFramer()
-
-
-def df13_decode(line: bytes) -> Measurement:
-    try:
-        text = line.decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise DecodeError("a Nonin spot-check line is ASCII text") from None
-    match = _DF13.match(text)
-    if match is None:
-        raise DecodeError("not a Nonin spot-check line (SPO2=nnn HR=nnn)")
-    timestamp = None
-    if match["date"]:
-        try:
-            timestamp = datetime.strptime(match["date"], "%d-%b-%y %H:%M:%S")
-        except ValueError:
-            raise DecodeError("the spot-check date is not a valid date") from None
-    flags = set()
-    for word in match["words"].split():
-        if word not in _DF13_WORDS:
-            raise DecodeError(f"unknown spot-check status word {word!r}")
-        flags.add(_DF13_WORDS[word])
-    spo2 = None if match["spo2"] == "---" else int(match["spo2"])
-    hr = None if match["hr"] == "---" else int(match["hr"])
-    if spo2 is not None and spo2 > 100:
-        raise DecodeError(f"SpO2 {spo2} % is above 100 %")
-    return OximeterReading(
-        spo2=spo2, pulse=hr, pleth=0, flags=frozenset(flags), timestamp=timestamp
-    ).measurement()
-
-
-def df13_encode(reading: Reading) -> bytes:
-    r = expect_type(reading, OximeterReading)
-    _check_flags(r, set(_DF13_WORDS.values()))
-    parts = []
-    if r.timestamp is not None:
-        parts.append(r.timestamp.strftime("%d-%b-%y %H:%M:%S"))
-    parts.append("SPO2=---" if r.spo2 is None else f"SPO2={_spo2_byte(r.spo2):03d}")
-    if r.pulse is not None and not 0 <= r.pulse <= 999:
-        raise ValueError(f"heart rate {r.pulse} does not fit 3 digits")
-    parts.append("HR=---" if r.pulse is None else f"HR={r.pulse:03d}")
-    parts += [w for w, name in _DF13_WORDS.items() if name in r.flags]
-    return (" ".join(parts) + "\r\n").encode("ascii")

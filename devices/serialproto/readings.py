@@ -20,15 +20,19 @@ class OximeterReading:
     pleth: int = 64  # waveform sample, 0-127 (not an observation)
     flags: frozenset[str] = frozenset()  # e.g. finger_out, searching, artifact
     timestamp: datetime | None = None  # spot-check records carry one
+    perfusion_index: Decimal | None = None  # %, when the device sends a valid one (Contec)
 
     def measurement(self) -> Measurement:
         """What a decoder of this reading yields: final when both values are there."""
+        observations = [
+            coding.obs(coding.SPO2, None if self.spo2 is None else Decimal(self.spo2)),
+            coding.obs(coding.PULSE_RATE, None if self.pulse is None else Decimal(self.pulse)),
+        ]
+        if self.perfusion_index is not None:
+            observations.append(coding.obs(coding.PERFUSION_INDEX, self.perfusion_index))
         return Measurement(
             kind="spo2",
-            observations=(
-                coding.obs(coding.SPO2, None if self.spo2 is None else Decimal(self.spo2)),
-                coding.obs(coding.PULSE_RATE, None if self.pulse is None else Decimal(self.pulse)),
-            ),
+            observations=tuple(observations),
             timestamp=self.timestamp,
             status=tuple(sorted(self.flags)),
             intermediate=self.spo2 is None or self.pulse is None,

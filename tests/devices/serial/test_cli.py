@@ -36,7 +36,8 @@ def test_decode_refuses_bad_input_with_one_line(capsys: pytest.CaptureFixture[st
 def test_protocols_and_decode_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["devices", "protocols"]) == 0
     out = capsys.readouterr().out
-    assert "tanita-tbf310  2400 7O1" in out and "nonin-df2" in out
+    assert "tanita-tbf310  2400 7E1" in out and "nonin-df2" in out
+    assert "tanita-bc418" in out and "not yet checked against a device" in out
     assert main(["devices", "decode", "--list"]) == 0
     assert "contec-v7" in capsys.readouterr().out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,13 +20,20 @@ from devices.sim.serial_sim import SerialSimulator
 
 from .conftest import WAIT_S, RecordingSink, StartRig
 
+# Lines that always carry the scale's clock.
+DATED = {"tanita-bc418", "tanita-kv"}
+
 
 def readings_for(name: str, count: int) -> list[Reading]:
     if name.startswith("tanita"):
-        return [
+        readings = [
             tanita.body_reading(Decimal(700 + i) / 10, Decimal("22.5"), Decimal("171.0"))
             for i in range(count)
         ]
+        if name in DATED:
+            when = datetime(2026, 11, 23, 10, 42)
+            return [dataclasses.replace(r, timestamp=when) for r in readings]
+        return list(readings)
     return [OximeterReading(spo2=95 + i % 5, pulse=60 + i) for i in range(count)]
 
 
