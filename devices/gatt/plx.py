@@ -7,7 +7,11 @@ Continuous: flags u8 (0 SpO2PR-Fast, 1 SpO2PR-Slow, 2 measurement status, 3 devi
 sensor status, 4 pulse amplitude index), SpO2PR-Normal (2 SFLOAT), [Fast (2 SFLOAT)],
 [Slow (2 SFLOAT)], [u16], [u24], [SFLOAT]. The Measurement carries the normal SpO2/PR and
 the pulse amplitude index; the fast/slow averages stay on the frame. Reserved status
-bits are ignored."""
+bits are ignored.
+
+From the vendor's specification (the GATT Specification Supplement), not yet checked
+against a device: no published capture or driver test vector of a PLX sensor is known
+(tests/devices/gatt/test_cited_vectors.py)."""
 
 from __future__ import annotations
 
