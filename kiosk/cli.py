@@ -10,13 +10,21 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from kiosk.settings import CabinSettings, ConfigError, load_settings
 
 Handler = Callable[[argparse.Namespace], int]
 
 # Subcommand groups from the other packages, registered when the module exists.
-PLUGIN_MODULES = ("devices.cli", "printer.cli", "hygiene.cli", "video.cli", "kiosk.ui.cli")
+PLUGIN_MODULES = (
+    "devices.cli",
+    "printer.cli",
+    "hygiene.cli",
+    "video.cli",
+    "kiosk.ui.cli",
+    "hub.cli",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,10 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="check a configuration file or print its schema")
     csub = config.add_subparsers(metavar="ACTION", required=True)
-    check = csub.add_parser("check", help="validate a cabin TOML file")
+    check = csub.add_parser("check", help="validate a cabin's or the hub's TOML file")
     check.add_argument("file", type=Path)
     check.set_defaults(handler=cmd_config_check)
     schema = csub.add_parser("schema", help="print the JSON schema of the configuration")
+    schema.add_argument("--hub", action="store_true", help="the hub's, not a cabin's")
     schema.set_defaults(handler=cmd_config_schema)
 
     for name in PLUGIN_MODULES:
@@ -84,6 +93,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
+    from hub.shared.config_file import read_toml
+
+    _, data = read_toml(args.file)
+    if "sites" in data and "site" not in data:  # a hub's file lists [[sites]]
+        hub_cli = importlib.import_module("hub.cli")
+        print(hub_cli.check_config(args.file))
+        return 0
     settings = load_settings(args.file)
     print(
         f"{args.file}: OK (cabin {settings.site.cabin_id}, "
@@ -93,7 +109,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_config_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(CabinSettings.model_json_schema(), indent=2, ensure_ascii=False))
+    model: Any = CabinSettings
+    if args.hub:
+        model = importlib.import_module("hub.settings").HubSettings
+    print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False))
     return 0
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from kiosk.component import Component, Context
-from video import messages as m
+from hub.shared import console_messages as m
 from video import stack
 from video.auth import COOKIE_NAME, SESSION_LIFETIME_S, DoctorAuth, TooManyAttempts, same_secret
 from video.consultation import Consultation

@@ -35,7 +35,7 @@ from kiosk.events import (
     PrintJobUpdated,
 )
 from kiosk.lifecycle import State, StateChanged, TransitionRefused
-from video import messages as m
+from hub.shared import console_messages as m
 from video.config import DoctorAccount
 from video.peer import CabinPeer
 from video.printing import PrintRelay, account_prescriber

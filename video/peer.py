@@ -26,7 +26,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from kiosk.settings.network import IceServer
-from video import messages as m
+from hub.shared import console_messages as m
 from video.media_sdp import vp8_bitrate_hint
 from video.tracks import BorrowedTrack, CallMedia, CountingTrack, FrameCounter
 

@@ -12,7 +12,7 @@ from typing import Any
 from hub.shared.practitioner import format_phone
 from kiosk.component import Context
 from kiosk.events import PrintJobUpdated
-from video import messages as m
+from hub.shared import console_messages as m
 from video.config import DoctorAccount
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import sys
 import pytest
 from argon2 import PasswordHasher
 
-from video import messages as m
+from hub.shared import console_messages as m
 from video.auth import DoctorAuth, RateLimiter, TooManyAttempts, hash_password
 from video.config import DoctorAccount
 

@@ -1,4 +1,5 @@
-"""Every message of the signaling WebSocket and the data channel, both ways.
+"""Every message between the doctor's console and the cabin, both ways: over the hub (which
+relays them between the doctor's WebSocket and the cabin's) and over the call's data channel.
 
 Doctor → cabin messages are validated here (pydantic, discriminated on ``type``); an
 invalid one becomes ``MessageInvalid`` and the caller answers with an ``error`` message

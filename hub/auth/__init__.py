@@ -1,0 +1,1 @@
+"""Accounts, passwords, the second factor (TOTP), browser sessions and roles."""

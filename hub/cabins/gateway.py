@@ -1,0 +1,329 @@
+"""The cabins' WebSocket: every cabin dials out here and keeps one socket up.
+
+At the start: the credential (HTTP 401 before the upgrade when it is wrong or revoked),
+then ``hello`` → ``welcome`` (the last outbox item applied, the site's hours, TURN
+credentials), then the appointments the cabin has not stored yet. Then, until the
+socket closes: heartbeats, outbox items (applied exactly once, acked), the waiting
+patient, the call's signaling to the doctor's console. Frames are handled one at a
+time, in order; a bad frame gets ``error`` and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub import audit
+from hub.cabins import enrolment, feed, ingest
+from hub.cabins.presence import Presence
+from hub.console.queue import QUEUE_TOPIC, update_waiting
+from hub.context import HubContext
+from hub.shared import wire
+from hub.store.models import Cabin, Site
+from hub.turn import ice_servers_for
+from hub.web.common import BodyInvalid, body_of, client_of, json_error
+
+log = logging.getLogger(__name__)
+
+# The cabin must say hello this soon after the upgrade.
+HELLO_TIMEOUT_S = 10.0
+FLEET_TOPIC = "fleet"
+CABIN_LINK_TOPIC = "cabin-link"  # {"cabin_id", "online"}: consoles attached to it act
+BOOKINGS_TOPIC = "bookings"
+
+
+class EnrolIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cabin_id: wire.CabinId
+    secret: str = Field(min_length=8, max_length=40)
+
+
+class CabinConnection:
+    """One cabin's socket. Sends are serialised: frames never interleave."""
+
+    def __init__(self, cabin_id: str, site_code: str, ws: web.WebSocketResponse) -> None:
+        self.cabin_id = cabin_id
+        self.site_code = site_code
+        self.ws = ws
+        self.last_seen = time.monotonic()
+        self.pushing = False
+        self._lock = asyncio.Lock()
+
+    async def send(self, frame: wire.Frame) -> None:
+        if self.ws.closed:
+            return
+        text = wire.encode(frame)
+        async with self._lock:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await self.ws.send_str(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.ws.close(code=code, message=reason.encode()[:120])
+
+
+class CabinGateway:
+    def __init__(self, ctx: HubContext) -> None:
+        self.ctx = ctx
+        self.connections: dict[str, CabinConnection] = {}
+        self.presence = Presence(ctx, self.connections)
+        self.heartbeats = 0
+        self.outbox_items = 0
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [
+            web.post(wire.ENROL_PATH, self.enrol),
+            web.get(wire.CABIN_WS_PATH, self.websocket),
+        ]
+
+    async def start(self) -> None:
+        self.ctx.router.subscribe(BOOKINGS_TOPIC, self._on_bookings)
+        self.ctx.tasks.spawn(self.presence.loop(), "cabin-presence")
+
+    async def stop(self) -> None:
+        self.ctx.router.unsubscribe(BOOKINGS_TOPIC, self._on_bookings)
+        for connection in list(self.connections.values()):
+            await connection.close(WSCloseCode.GOING_AWAY, "hub stopping")
+
+    # -- enrolment -------------------------------------------------------------------
+
+    async def enrol(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await body_of(request, EnrolIn)
+        except BodyInvalid as exc:
+            return exc.response
+        now = self.ctx.clock()
+        try:
+            async with self.ctx.db.transaction() as s:
+                credential = await enrolment.enrol(s, body.cabin_id, body.secret, now)
+                audit.record(
+                    s, at=now, actor=body.cabin_id, role="cabin", action="cabin_enrol",
+                    target=body.cabin_id, client=client_of(request),
+                )  # fmt: skip
+        except enrolment.EnrolmentError as exc:
+            async with self.ctx.db.transaction() as s:
+                audit.record(
+                    s, at=now, actor=body.cabin_id, role="cabin", action="cabin_enrol",
+                    target=body.cabin_id, outcome="refused", client=client_of(request),
+                    reason=str(exc),
+                )  # fmt: skip
+            return json_error(403, str(exc))
+        log.info("cabin %s enrolled", body.cabin_id)
+        return web.json_response({"cabin_id": body.cabin_id, "credential": credential})
+
+    # -- the socket ------------------------------------------------------------------
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        cabin = await self._authenticate(request)
+        if isinstance(cabin, web.Response):
+            return cabin
+        ws = web.WebSocketResponse(max_msg_size=wire.MAX_FRAME_BYTES)
+        await ws.prepare(request)
+        try:
+            hello = await self._hello(ws, cabin.id)
+        except (TimeoutError, wire.FrameInvalid) as exc:
+            log.info("cabin %s: no valid hello (%s)", cabin.id, exc)
+            await ws.close(code=wire.CLOSE_PROTOCOL, message=b"expected hello")
+            return ws
+        if hello.protocol != wire.PROTOCOL:
+            reason = f"protocol {hello.protocol} not spoken here (hub speaks {wire.PROTOCOL})"
+            await ws.close(code=wire.CLOSE_PROTOCOL, message=reason.encode())
+            return ws
+        connection = CabinConnection(cabin.id, cabin.site_code, ws)
+        previous = self.connections.get(cabin.id)
+        if previous is not None:
+            await previous.close(wire.CLOSE_REPLACED, "replaced by a newer connection")
+        self.connections[cabin.id] = connection
+        self.ctx.router.attach_cabin(cabin.id, connection.send)
+        try:
+            await self._welcome(connection, hello)
+            await self._read(connection)
+        finally:
+            self.ctx.router.detach_cabin(cabin.id, connection.send)
+            if self.connections.get(cabin.id) is connection:
+                del self.connections[cabin.id]
+                await self.presence.offline(cabin.id)
+                await self._fleet_changed(cabin.id)
+                await self.ctx.router.publish(
+                    CABIN_LINK_TOPIC, {"cabin_id": cabin.id, "online": False}
+                )
+        return ws
+
+    async def _authenticate(self, request: web.Request) -> Cabin | web.Response:
+        parsed = enrolment.parse_bearer(request.headers.get("Authorization", ""))
+        cabin = None
+        if parsed is not None:
+            async with self.ctx.db.read() as s:
+                cabin = await enrolment.authenticate(s, *parsed)
+        if cabin is not None:
+            return cabin
+        now = self.ctx.clock()
+        who = parsed[0] if parsed else "?"
+        async with self.ctx.db.transaction() as s:
+            audit.record(
+                s, at=now, actor=who, role="cabin", action="cabin_connect", target=who,
+                outcome="refused", client=client_of(request),
+            )  # fmt: skip
+        log.info("cabin connection refused (%s)", who)
+        return json_error(401, "unknown cabin, wrong or revoked credential: enrol it again")
+
+    async def _hello(self, ws: web.WebSocketResponse, cabin_id: str) -> wire.Hello:
+        async with asyncio.timeout(HELLO_TIMEOUT_S):
+            msg = await ws.receive()
+        if msg.type is not WSMsgType.TEXT:
+            raise wire.FrameInvalid("the first frame must be a text hello")
+        frame = wire.parse_cabin_frame(msg.data)
+        if not isinstance(frame, wire.Hello):
+            raise wire.FrameInvalid(f"the first frame must be hello, not {frame.type}")
+        if frame.cabin_id != cabin_id:
+            raise wire.FrameInvalid("hello names another cabin than the credential")
+        return frame
+
+    async def _welcome(self, connection: CabinConnection, hello: wire.Hello) -> None:
+        now = self.ctx.clock()
+        settings = self.ctx.settings
+        async with self.ctx.db.transaction() as s:
+            cabin = await s.get(Cabin, connection.cabin_id, with_for_update=True)
+            assert cabin is not None
+            if cabin.outbox_epoch != hello.outbox_epoch:
+                # A new cabin database: its sequence numbers start again.
+                cabin.outbox_epoch = hello.outbox_epoch
+                cabin.last_outbox_seq = 0
+            cabin.software_version = hello.software_version or cabin.software_version
+            cabin.appointments_cursor = hello.appointments_cursor
+            acked = cabin.last_outbox_seq
+            site_row = await s.get(Site, cabin.site_code)
+            await self.presence.online(s, cabin, now)
+        site = settings.site(connection.site_code)
+        if site is None or site_row is None:
+            await connection.close(wire.CLOSE_AUTH_REFUSED, "the cabin's site is not configured")
+            return
+        await connection.send(
+            wire.Welcome(
+                type="welcome",
+                protocol=wire.PROTOCOL,
+                server_time=now,
+                acked_seq=acked,
+                heartbeat_s=settings.heartbeat_s,
+                site=wire.SiteInfo(code=site.code, name=site.name, hours=site.hours),
+                ice_servers=ice_servers_for(settings, f"cabin-{connection.cabin_id}"),
+                ice_policy=settings.ice_policy,
+            )
+        )
+        log.info("cabin %s connected", connection.cabin_id)
+        await self._fleet_changed(connection.cabin_id)
+        await self.ctx.router.publish(
+            CABIN_LINK_TOPIC, {"cabin_id": connection.cabin_id, "online": True}
+        )
+        await self._push_appointments(connection, hello.appointments_cursor)
+
+    async def _read(self, connection: CabinConnection) -> None:
+        async for msg in connection.ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            connection.last_seen = time.monotonic()
+            try:
+                frame = wire.parse_cabin_frame(msg.data)
+                await self._handle(connection, frame)
+            except wire.FrameInvalid as exc:
+                await connection.send(wire.ErrorFrame(type="error", message=exc.message))
+
+    async def _handle(self, connection: CabinConnection, frame: Any) -> None:
+        if isinstance(frame, wire.Heartbeat):
+            self.heartbeats += 1
+            await connection.send(wire.HeartbeatAck(type="heartbeat_ack", sent_at=frame.sent_at))
+        elif isinstance(frame, wire.OutboxItem):
+            await self._outbox(connection, frame)
+        elif isinstance(frame, wire.WaitingPatientFrame):
+            await self._waiting(connection, frame)
+        elif isinstance(frame, wire.ToDoctor):
+            message = {**frame.message, "_cabin": connection.cabin_id}
+            await self.ctx.router.to_console(frame.consultation_id, message)
+        elif isinstance(frame, wire.AppointmentsApplied):
+            async with self.ctx.db.transaction() as s:
+                cabin = await s.get(Cabin, connection.cabin_id)
+                if cabin is not None:
+                    cabin.appointments_cursor = max(cabin.appointments_cursor, frame.cursor)
+            await self._push_appointments(connection, frame.cursor)
+        elif isinstance(frame, wire.Hello):
+            raise wire.FrameInvalid("hello was already said")
+
+    async def _outbox(self, connection: CabinConnection, item: wire.OutboxItem) -> None:
+        now = self.ctx.clock()
+        try:
+            async with self.ctx.db.transaction() as s:
+                applied = await ingest.apply_item(s, connection.cabin_id, item, now)
+        except wire.FrameInvalid as exc:
+            # Refused but acknowledged, so that what follows it still flows; audited.
+            async with self.ctx.db.transaction() as s:
+                cabin = await s.get(Cabin, connection.cabin_id, with_for_update=True)
+                if cabin is not None and item.seq > cabin.last_outbox_seq:
+                    cabin.last_outbox_seq = item.seq
+                audit.record(
+                    s, at=now, actor=connection.cabin_id, role="cabin", action="outbox_item",
+                    target=f"{item.kind}#{item.seq}", outcome="refused", reason=exc.message,
+                )  # fmt: skip
+            await connection.send(wire.ErrorFrame(type="error", message=exc.message))
+            await connection.send(wire.Ack(type="ack", seq=item.seq))
+            return
+        self.outbox_items += 1
+        await connection.send(wire.Ack(type="ack", seq=item.seq))
+        if applied.duplicate:
+            return
+        if applied.queue_removed:
+            await self._queue_removed(connection)
+        for consultation_id in applied.consultations_closed:
+            await self.ctx.router.to_console(
+                consultation_id, {"type": "consultation_closed", "_cabin": connection.cabin_id}
+            )
+        if applied.status_changed:
+            await self._fleet_changed(connection.cabin_id)
+        if applied.hygiene_break is not None:
+            log.warning(
+                "cabin %s: hygiene chain broken (%s)", connection.cabin_id, applied.hygiene_break
+            )
+
+    async def _waiting(self, connection: CabinConnection, frame: wire.WaitingPatientFrame) -> None:
+        async with self.ctx.db.transaction() as s:
+            cabin = await s.get(Cabin, connection.cabin_id)
+            if cabin is None:
+                return
+            change = await update_waiting(s, cabin, frame)
+        if change is not None:
+            await self.ctx.router.publish(QUEUE_TOPIC, change.message())
+
+    async def _queue_removed(self, connection: CabinConnection) -> None:
+        await self.ctx.router.publish(
+            QUEUE_TOPIC,
+            {
+                "type": "queue_removed",
+                "cabin_id": connection.cabin_id,
+                "site": connection.site_code,
+            },
+        )
+
+    async def _fleet_changed(self, cabin_id: str) -> None:
+        await self.ctx.router.publish(FLEET_TOPIC, {"type": "cabin_changed", "cabin_id": cabin_id})
+
+    # -- appointments ----------------------------------------------------------------
+
+    async def _push_appointments(self, connection: CabinConnection, cursor: int) -> None:
+        """The next page of changes; the cabin's ``appointments_applied`` asks for more."""
+        async with self.ctx.db.read() as s:
+            page = await feed.next_page(s, connection.site_code, cursor, self.ctx.clock())
+        if page is not None:
+            await connection.send(page)
+
+    async def _on_bookings(self, message: dict[str, Any]) -> None:
+        site = message.get("site")
+        for connection in list(self.connections.values()):
+            if connection.site_code == site:
+                async with self.ctx.db.read() as s:
+                    cabin = await s.get(Cabin, connection.cabin_id)
+                    cursor = cabin.appointments_cursor if cabin else 0
+                await self._push_appointments(connection, cursor)

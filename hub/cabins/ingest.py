@@ -1,0 +1,154 @@
+"""What a cabin's outbox item changes at the hub, applied exactly once.
+
+Each item is applied in one transaction with the cabin's ``last_outbox_seq``: an item at
+or below it was applied before (a resend after a lost ack) and only gets its ack again.
+The facts it records carry the cabin's idempotency key in a unique column as well."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.shared.hygiene_chain import GENESIS_HASH, chain_hash
+from hub.shared.wire import (
+    CabinStatus,
+    HygieneEntry,
+    OutboxItem,
+    SessionEvent,
+)
+from hub.store.models import (
+    Booking,
+    Cabin,
+    Consultation,
+    HygieneEntryRow,
+    SessionEventRow,
+    WaitingPatientRow,
+)
+
+# While a session is in these states its consultation goes on (checkout: the print).
+CONSULTATION_STATES = frozenset({"waiting", "in_consultation", "checkout"})
+
+
+@dataclasses.dataclass
+class Applied:
+    """What changed, for the router once the transaction is committed."""
+
+    duplicate: bool = False
+    status_changed: bool = False
+    queue_removed: bool = False
+    consultations_closed: list[str] = dataclasses.field(default_factory=list)
+    hygiene_break: str | None = None
+
+
+async def apply_item(
+    session: AsyncSession, cabin_id: str, item: OutboxItem, now: datetime
+) -> Applied:
+    """Raises wire.FrameInvalid for a payload that is not its kind's (nothing applied)."""
+    payload = item.parsed()
+    cabin = await session.get(Cabin, cabin_id, with_for_update=True)
+    if cabin is None:
+        raise LookupError(cabin_id)
+    if item.seq <= cabin.last_outbox_seq:
+        return Applied(duplicate=True)
+    applied = Applied()
+    if isinstance(payload, CabinStatus):
+        cabin.status = payload.model_dump(mode="json")
+        cabin.status_at = item.created_at
+        if payload.software_version:
+            cabin.software_version = payload.software_version
+        applied.status_changed = True
+    elif isinstance(payload, SessionEvent):
+        await _session_event(session, cabin, item, payload, applied)
+    elif isinstance(payload, HygieneEntry):
+        await _hygiene_entry(session, cabin, payload, applied, now)
+    cabin.last_outbox_seq = item.seq
+    return applied
+
+
+async def _session_event(
+    session: AsyncSession, cabin: Cabin, item: OutboxItem, event: SessionEvent, applied: Applied
+) -> None:
+    seen = await session.scalar(
+        select(SessionEventRow.id).where(
+            SessionEventRow.cabin_id == cabin.id, SessionEventRow.key == item.key
+        )
+    )
+    if seen is not None:
+        return
+    session.add(
+        SessionEventRow(
+            cabin_id=cabin.id,
+            key=item.key,
+            session_id=event.session_id,
+            state=event.state,
+            previous=event.previous,
+            at=event.at,
+            appointment_id=event.appointment_id,
+        )
+    )
+    if event.appointment_id is not None and event.state == "check_in":
+        await session.execute(
+            update(Booking)
+            .where(Booking.id == event.appointment_id, Booking.checked_in_at.is_(None))
+            .values(checked_in_at=event.at)
+        )
+    if event.state == "waiting":
+        return
+    # The patient left the waiting room (taken, gone, cabin out of service).
+    removed = await session.execute(
+        delete(WaitingPatientRow).where(WaitingPatientRow.cabin_id == cabin.id)
+    )
+    applied.queue_removed = bool(getattr(removed, "rowcount", 0))
+    if event.state not in CONSULTATION_STATES:
+        open_ones = await session.scalars(
+            select(Consultation).where(
+                Consultation.cabin_id == cabin.id, Consultation.ended_at.is_(None)
+            )
+        )
+        for consultation in open_ones:
+            consultation.ended_at = event.at
+            applied.consultations_closed.append(consultation.id)
+
+
+async def _hygiene_entry(
+    session: AsyncSession, cabin: Cabin, entry: HygieneEntry, applied: Applied, now: datetime
+) -> None:
+    seq = entry.seq
+    if await session.get(HygieneEntryRow, (cabin.id, seq)) is not None:
+        return
+    session.add(
+        HygieneEntryRow(
+            cabin_id=cabin.id,
+            seq=seq,
+            hash=entry.hash,
+            prev_hash=entry.prev_hash,
+            content=entry.content,
+            received_at=now,
+        )
+    )
+    problem = await _chain_problem(session, cabin.id, entry)
+    if problem is not None and cabin.hygiene_chain_ok:
+        cabin.hygiene_chain_ok = False
+        cabin.hygiene_chain_problem = problem
+        applied.hygiene_break = problem
+    applied.status_changed = True
+
+
+async def _chain_problem(session: AsyncSession, cabin_id: str, entry: HygieneEntry) -> str | None:
+    """Why this entry does not continue the chain the hub holds, or None."""
+    seq = entry.seq
+    if seq == 1:
+        expected_prev = GENESIS_HASH
+    else:
+        previous = await session.get(HygieneEntryRow, (cabin_id, seq - 1))
+        if previous is None:
+            return f"entry {seq} arrived without entry {seq - 1}"
+        expected_prev = previous.hash
+    if entry.prev_hash != expected_prev:
+        return f"entry {seq} does not follow entry {seq - 1}"
+    if chain_hash(entry.prev_hash, entry.content) != entry.hash:
+        return f"entry {seq}: its content does not match its hash"
+    return None

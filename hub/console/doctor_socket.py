@@ -1,0 +1,287 @@
+"""One doctor's console socket: the queue, "take", and the relay to the cabin.
+
+The doctor's browser speaks two kinds of messages here:
+- the hub's own: ``take`` (claim a waiting patient);
+- the cabin's (hub/shared/console_messages.py: join, answer, chat, prescription, end...),
+  validated here and relayed to the cabin of the doctor's consultation.
+It receives the queue (``queue``, then ``queue_entry``/``queue_removed``), its
+consultation (``consultation``, ``consultation_closed``, ``cabin_link``) and everything
+the cabin sends (``state``, ``patient``, ``offer``, ``measurement``...). A page reload
+takes over from the older socket; the cabin is told the doctor left only when the last
+socket of the consultation has closed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from hub import audit
+from hub.auth.accounts import doctor_profile
+from hub.auth.roles import serves_site
+from hub.auth.sessions import Principal, principal
+from hub.cabins.gateway import CABIN_LINK_TOPIC
+from hub.console import queue
+from hub.context import HubContext
+from hub.shared import console_messages as cm
+from hub.shared import wire
+from hub.store.models import Consultation, Site
+from hub.turn import ice_servers_for
+
+log = logging.getLogger(__name__)
+
+# An account disabled or logged out elsewhere loses its open console within this time.
+SESSION_RECHECK_S = 30.0
+# Actions audited when the doctor's browser sends them to the cabin.
+AUDITED = {"join": "join", "prescription": "prescription", "end": "consultation_end"}
+
+
+class ConsoleRegistry:
+    """The open console of each consultation in this process (a reload replaces it)."""
+
+    def __init__(self) -> None:
+        self.by_consultation: dict[str, DoctorSocket] = {}
+
+
+class DoctorSocket:
+    def __init__(
+        self,
+        ctx: HubContext,
+        registry: ConsoleRegistry,
+        who: Principal,
+        ws: web.WebSocketResponse,
+        *,
+        token: str,
+        client: str,
+    ) -> None:
+        self.ctx = ctx
+        self.token = token
+        self.registry = registry
+        self.who = who
+        self.ws = ws
+        self.client = client
+        self.consultation: Consultation | None = None
+        self._send_lock = asyncio.Lock()
+
+    # -- sending ---------------------------------------------------------------------
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.ws.closed:
+            return
+        text = json.dumps(message, ensure_ascii=False)
+        async with self._send_lock:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await self.ws.send_str(text)
+
+    async def error(self, message: str, code: str = "", in_reply_to: str | None = None) -> None:
+        await self.send(
+            {"type": "error", "message": message, "code": code, "in_reply_to": in_reply_to}
+        )
+
+    # -- the socket's life -----------------------------------------------------------
+
+    async def run(self) -> None:
+        self.ctx.router.subscribe(queue.QUEUE_TOPIC, self._on_queue)
+        self.ctx.router.subscribe(CABIN_LINK_TOPIC, self._on_cabin_link)
+        recheck = self.ctx.tasks.spawn(self._recheck_session(), "console-session-check")
+        try:
+            await self._greet()
+            async for msg in self.ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._on_text(msg.data)
+        finally:
+            recheck.cancel()
+            self.ctx.router.unsubscribe(queue.QUEUE_TOPIC, self._on_queue)
+            self.ctx.router.unsubscribe(CABIN_LINK_TOPIC, self._on_cabin_link)
+            await self._leave()
+
+    async def _greet(self) -> None:
+        account = self.who.account
+        await self.send(
+            {
+                "type": "hello",
+                "doctor": doctor_profile(account).model_dump(),
+                "ice_servers": [
+                    s.model_dump()
+                    for s in ice_servers_for(self.ctx.settings, f"doctor-{account.id}")
+                ],
+                "ice_policy": self.ctx.settings.ice_policy,
+            }
+        )
+        async with self.ctx.db.read() as s:
+            entries = await queue.snapshot(s, self.who.sites)
+            active = await queue.active_consultation(s, account.id)
+        await self.send({"type": "queue", "entries": entries})
+        if active is not None:
+            await self._open(active)
+
+    async def _recheck_session(self) -> None:
+        while True:
+            await asyncio.sleep(SESSION_RECHECK_S)
+            async with self.ctx.db.read() as s:
+                still = await principal(s, self.token, self.ctx.clock())
+            if still is None:
+                await self.error("Votre session a pris fin : reconnectez-vous.", "logged_out")
+                await self.ws.close()
+                return
+
+    # -- messages from the browser ---------------------------------------------------
+
+    async def _on_text(self, raw: str) -> None:
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            await self.error("le message n'est pas du JSON")
+            return
+        if isinstance(data, dict) and data.get("type") == "take":
+            await self._take(data)
+            return
+        try:
+            message = cm.parse_doctor_message(raw)
+        except cm.MessageInvalid as exc:
+            await self.error(exc.message, "invalid", exc.in_reply_to)
+            return
+        consultation = self.consultation
+        if consultation is None:
+            await self.error(
+                "Prenez d'abord un patient dans la file d'attente.", "no_consultation", message.id
+            )
+            return
+        if message.type in AUDITED:
+            await self._audit(AUDITED[message.type], consultation.id)
+        frame = wire.FromDoctor(
+            type="from_doctor",
+            consultation_id=consultation.id,
+            message=message.model_dump(mode="json", exclude_none=True),
+        )
+        if not await self.ctx.router.to_cabin(consultation.cabin_id, frame):
+            await self.error(
+                "La cabine est injoignable pour le moment : la demande n'a pas été transmise.",
+                "cabin_offline",
+                message.id,
+            )
+
+    async def _take(self, data: dict[str, Any]) -> None:
+        cabin_id, session_id = data.get("cabin_id"), data.get("session_id")
+        if not isinstance(cabin_id, str) or not isinstance(session_id, str):
+            await self.error("'take' needs cabin_id and session_id", "invalid")
+            return
+        now = self.ctx.clock()
+        target = f"{cabin_id}/{session_id}"[:160]
+        try:
+            async with self.ctx.db.transaction() as s:
+                consultation = await queue.claim(
+                    s,
+                    doctor_id=self.who.account.id,
+                    sites=self.who.sites,
+                    cabin_id=cabin_id,
+                    session_id=session_id,
+                    now=now,
+                )
+                audit.record(
+                    s, at=now, actor=self.who.username, role="doctor", action="claim",
+                    target=target, client=self.client, consultation=consultation.id,
+                )  # fmt: skip
+        except queue.ClaimRefused as exc:
+            await self._audit("claim", target, outcome="refused", reason=exc.code)
+            await self.error(exc.message, exc.code)
+            return
+        log.info("consultation %s claimed", consultation.id)
+        await self.ctx.router.publish(
+            queue.QUEUE_TOPIC,
+            {"type": "queue_removed", "cabin_id": cabin_id, "site": consultation.site_code},
+        )
+        await self._open(consultation)
+
+    async def _audit(
+        self, action: str, target: str, outcome: audit.Outcome = "ok", **detail: str
+    ) -> None:
+        async with self.ctx.db.transaction() as s:
+            audit.record(
+                s, at=self.ctx.clock(), actor=self.who.username, role="doctor", action=action,
+                target=target, outcome=outcome, client=self.client, **detail,
+            )  # fmt: skip
+
+    # -- the consultation ------------------------------------------------------------
+
+    async def _open(self, consultation: Consultation) -> None:
+        self.consultation = consultation
+        older = self.registry.by_consultation.get(consultation.id)
+        self.registry.by_consultation[consultation.id] = self
+        self.ctx.router.attach_console(consultation.id, self._from_cabin)
+        if older is not None and older is not self:
+            await older.error("Console ouverte ailleurs : celle-ci est fermée.", "replaced")
+            older.consultation = None
+            await older.ws.close()
+        async with self.ctx.db.read() as s:
+            site = await s.get(Site, consultation.site_code)
+        await self.send(
+            {
+                "type": "consultation",
+                "id": consultation.id,
+                "cabin_id": consultation.cabin_id,
+                "session_id": consultation.session_id,
+                "site_code": consultation.site_code,
+                "site_name": site.name if site else consultation.site_code,
+            }
+        )
+        await self._attach_to_cabin()
+
+    async def _attach_to_cabin(self) -> None:
+        consultation = self.consultation
+        if consultation is None:
+            return
+        account = self.who.account
+        frame = wire.DoctorAttached(
+            type="doctor_attached",
+            consultation_id=consultation.id,
+            session_id=consultation.session_id,
+            doctor=doctor_profile(account),
+            ice_servers=ice_servers_for(self.ctx.settings, f"cabin-{consultation.cabin_id}"),
+            ice_policy=self.ctx.settings.ice_policy,
+        )
+        online = await self.ctx.router.to_cabin(consultation.cabin_id, frame)
+        await self.send({"type": "cabin_link", "online": online})
+
+    async def _leave(self) -> None:
+        consultation = self.consultation
+        if consultation is None or self.registry.by_consultation.get(consultation.id) is not self:
+            return
+        del self.registry.by_consultation[consultation.id]
+        self.ctx.router.detach_console(consultation.id, self._from_cabin)
+        await self.ctx.router.to_cabin(
+            consultation.cabin_id,
+            wire.DoctorDetached(type="doctor_detached", consultation_id=consultation.id),
+        )
+
+    async def _from_cabin(self, message: dict[str, Any]) -> None:
+        consultation = self.consultation
+        if consultation is None or message.pop("_cabin", None) != consultation.cabin_id:
+            return  # only the consultation's own cabin speaks to it
+        if message.get("type") == "consultation_closed":
+            self.registry.by_consultation.pop(consultation.id, None)
+            self.ctx.router.detach_console(consultation.id, self._from_cabin)
+            self.consultation = None
+            await self.send({"type": "consultation_closed", "id": consultation.id})
+            return
+        await self.send(message)
+
+    # -- the fleet's news ------------------------------------------------------------
+
+    async def _on_queue(self, message: dict[str, Any]) -> None:
+        site = message.get("site")
+        if isinstance(site, str) and serves_site(set(self.who.sites), site):
+            await self.send({k: v for k, v in message.items() if k != "site"})
+
+    async def _on_cabin_link(self, message: dict[str, Any]) -> None:
+        consultation = self.consultation
+        if consultation is None or message.get("cabin_id") != consultation.cabin_id:
+            return
+        if message.get("online"):
+            await self._attach_to_cabin()  # the cabin reconnected: it must know us again
+        else:
+            await self.send({"type": "cabin_link", "online": False})

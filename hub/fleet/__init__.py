@@ -1,0 +1,1 @@
+"""The technicians' fleet dashboard and its alerts."""
