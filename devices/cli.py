@@ -6,6 +6,8 @@ kiosk devices watch NAME --config FILE   the same, until Ctrl-C
 kiosk devices decode SPEC HEX            decode one characteristic value / serial frame
 kiosk devices protocols                  the serial protocols and their line settings
 kiosk devices simulate PROTOCOL --link PATH   a simulated serial instrument on a pty
+kiosk devices record NAME --config FILE --out FILE   what it sends, to a capture file
+kiosk devices replay FILE                 a capture through the cabin's link and decoder
 """
 
 from __future__ import annotations
@@ -75,6 +77,10 @@ def register(sub: Any) -> None:
         "--garbage-every", type=int, default=0, metavar="N", help="noise burst every N frames"
     )
     simulate.set_defaults(handler=cmd_simulate)
+
+    from devices import capture_cli  # after this module's own names exist (it uses them)
+
+    capture_cli.register(dsub)
 
 
 def _fail(message: str) -> int:

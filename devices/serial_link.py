@@ -6,7 +6,9 @@ the device streaming with keep-alives, and reports decoded measurements. When th
 is missing, unplugged or fails, it reports "absent" and reopens it with capped backoff
 (a /dev/serial/by-id name comes back when the device is plugged in again). Garbage,
 bad checksums and undecodable frames are counted, skipped and shown to the technician
-in the state's detail; they never stop the link."""
+in the state's detail; they never stop the link. Spot-checks a device sends "from memory"
+(taken while no host was connected, possibly an earlier patient's) are never reported.
+With a ``tap`` (``kiosk devices record``), every byte in and out is also handed to it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any
 
 import serial_asyncio_fast
 
+from devices.capture import Tap
 from devices.config import InstrumentSettings
 from devices.link import InstrumentLink, LinkSink
 from devices.measurement import DecodeError, Measurement
@@ -44,6 +47,10 @@ REPEAT_REPORT_S = 1.0
 SILENCE_S = 10.0
 # Noise counters reach the technician at most this often.
 DETAIL_EVERY_S = 1.0
+
+
+# A spot-check the device stored while no host was connected (Nonin format 13).
+FROM_MEMORY = "from_memory"
 
 
 class FormatRefused(Exception):
@@ -85,7 +92,13 @@ async def _wait_closed(port: _PortProtocol) -> None:
 
 
 class SerialLink(InstrumentLink):
-    def __init__(self, settings: InstrumentSettings, proto: SerialProtocol | None = None) -> None:
+    def __init__(
+        self,
+        settings: InstrumentSettings,
+        proto: SerialProtocol | None = None,
+        *,
+        tap: Tap | None = None,
+    ) -> None:
         super().__init__(settings)
         if proto is None:
             if settings.protocol is None:
@@ -99,6 +112,9 @@ class SerialLink(InstrumentLink):
         self.bad_checksums = 0
         self.decode_errors = 0
         self.frames = 0
+        self.bytes_in = 0
+        self.stored_skipped = 0  # "from memory" records, not reported
+        self.tap = tap
         self._framer = proto.framer()
         self._sink: LinkSink | None = None
         self._transport: asyncio.Transport | None = None
@@ -144,8 +160,13 @@ class SerialLink(InstrumentLink):
         command = self.protocol.start_measurement
         if command is None or self._transport is None or self._transport.is_closing():
             return False
-        self._transport.write(command)
+        self._write(self._transport, command)
         return True
+
+    def _write(self, transport: asyncio.Transport, data: bytes) -> None:
+        if self.tap is not None:
+            self.tap.record("out", data)
+        transport.write(data)
 
     # -- one connection ----------------------------------------------------------------
 
@@ -180,7 +201,7 @@ class SerialLink(InstrumentLink):
         if p.expects_ack:
             self._ack = asyncio.get_running_loop().create_future()
         for command in p.on_connect:
-            transport.write(command)
+            self._write(transport, command)
         if self._ack is not None:
             await self._wait_ack(port)
             if port.lost.done():
@@ -229,17 +250,20 @@ class SerialLink(InstrumentLink):
                 "or not this protocol?",
             )
             for command in self.protocol.on_connect:
-                transport.write(command)
+                self._write(transport, command)
             self._last_frame_at = time.monotonic()
 
     async def _keep_alive(self, transport: asyncio.Transport, command: bytes, every: float) -> None:
         while not transport.is_closing():
             await asyncio.sleep(every)
-            transport.write(command)
+            self._write(transport, command)
 
     # -- bytes in ----------------------------------------------------------------------
 
     def _on_bytes(self, data: bytes) -> None:
+        self.bytes_in += len(data)
+        if self.tap is not None:
+            self.tap.record("in", data)
         if self._ack is not None and not self._ack.done():
             data = self._take_ack(data)
         framer = self._framer
@@ -254,6 +278,9 @@ class SerialLink(InstrumentLink):
             if self._silent:
                 self._silent = False
                 self._set_state("ready", f"{self.port}: data again")
+            if FROM_MEMORY in measurement.status:
+                self.stored_skipped += 1
+                continue
             self._report(measurement)
         self.skipped, self.bad_checksums = framer.skipped, framer.bad_checksums
         self._maybe_report_noise()

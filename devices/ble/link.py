@@ -4,17 +4,19 @@ profile and battery level, report decoded measurements, and come back after a li
 One ``BleLink`` per configured instrument; the supervisor runs ``run(sink)`` as a task and
 cancels it to stop. A connection (BleakClient) is used once: each reconnection makes a new
 one, after a capped exponential backoff that restarts from the beginning once a
-connection has worked."""
+connection has worked. With a ``tap`` (``kiosk devices record``) every notification,
+read and write is also handed to it; ``devices/replay.py`` replaces the BleakClient
+(``_new_client``) to play a capture through the rest of the link."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 from bleak import BleakClient, BleakScanner
-from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
@@ -22,6 +24,7 @@ from bleak.exc import BleakError
 from devices import gatt
 from devices.ble import profiles, racp
 from devices.ble.profiles import Trigger, profile_for
+from devices.capture import Op, Tap, short_uuid
 from devices.config import InstrumentSettings
 from devices.link import InstrumentLink, LinkSink
 from devices.measurement import DecodeError, Measurement
@@ -82,6 +85,38 @@ async def find_device(address: str, adapter: str | None = None) -> BLEDevice:
         raise InstrumentNotFoundError(f"{wanted} not seen advertising") from None
 
 
+class HasUuid(Protocol):
+    @property
+    def uuid(self) -> str: ...
+
+
+class GattService(Protocol):
+    @property
+    def characteristics(self) -> Sequence[HasUuid]: ...
+
+
+Notify = Callable[[Any, bytearray], None]
+
+
+class GattClient(Protocol):
+    """What the link uses of a BleakClient (a replayed capture provides the same)."""
+
+    @property
+    def services(self) -> Iterable[GattService]: ...
+
+    async def connect(self) -> Any: ...
+
+    async def disconnect(self) -> Any: ...
+
+    async def start_notify(self, char_specifier: str, callback: Notify) -> None: ...
+
+    async def read_gatt_char(self, char_specifier: str) -> bytearray: ...
+
+    async def write_gatt_char(
+        self, char_specifier: str, data: bytes, response: bool = ...
+    ) -> None: ...
+
+
 class Backoff:
     """Waits between reconnection attempts: ``first``, doubling up to ``cap``; ``reset``
     after a connection that worked."""
@@ -104,8 +139,11 @@ class BleLink(InstrumentLink):
     """``adapter`` chooses the local Bluetooth adapter (e.g. "hci0"); default: BlueZ's
     first powered one."""
 
-    def __init__(self, settings: InstrumentSettings, *, adapter: str | None = None) -> None:
+    def __init__(
+        self, settings: InstrumentSettings, *, adapter: str | None = None, tap: Tap | None = None
+    ) -> None:
         super().__init__(settings)
+        self.tap = tap
         if settings.address is None:
             raise ValueError(f"instrument {settings.name!r}: a BLE instrument needs 'address'")
         self.address = settings.address.upper()
@@ -167,31 +205,23 @@ class BleLink(InstrumentLink):
     async def _one_connection(self) -> bool:
         """Find, connect, subscribe, then wait for the link to drop. True if the
         instrument became ready (the backoff then restarts from the beginning)."""
-        device = await find_device(self.address, self._adapter)
         lost = asyncio.Event()
-        client = BleakClient(
-            device,
-            disconnected_callback=lambda _client: lost.set(),
-            timeout=CONNECT_TIMEOUT_S,
-            bluez=self._bluez,
-        )
+        client = await self._new_client(lost)
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
                 await client.connect()
             subscribed = self._characteristics(client)
+            if self.tap is not None:
+                self.tap.connected(subscribed)
             async with asyncio.timeout(SETUP_TIMEOUT_S):
                 for uuid in subscribed:
                     await client.start_notify(uuid, self._on_value)
                 if profiles.BATTERY_LEVEL in subscribed:
-                    self._battery = self._battery_percent(
-                        await client.read_gatt_char(profiles.BATTERY_LEVEL)
-                    )
+                    level = await client.read_gatt_char(profiles.BATTERY_LEVEL)
+                    self._tap("read", profiles.BATTERY_LEVEL, level)
+                    self._battery = self._battery_percent(level)
             if profiles.RECORD_ACCESS_CONTROL_POINT in subscribed:
-                self._racp = racp.RacpProcedure(
-                    lambda data: client.write_gatt_char(
-                        profiles.RECORD_ACCESS_CONTROL_POINT, data, response=True
-                    )
-                )
+                self._racp = racp.RacpProcedure(lambda data: self._write_racp(client, data))
                 await self._learn_last_sequence(self._racp)
             self._measuring = False
             log.info("%s: connected to %s", self.settings.name, self.address)
@@ -203,7 +233,25 @@ class BleLink(InstrumentLink):
             self._racp = None
             await self._disconnect(client)
 
-    def _characteristics(self, client: BleakClient) -> list[str]:
+    async def _new_client(self, lost: asyncio.Event) -> GattClient:
+        """A BleakClient for the instrument, once it advertises (not connected yet)."""
+        device = await find_device(self.address, self._adapter)
+        return BleakClient(
+            device,
+            disconnected_callback=lambda _client: lost.set(),
+            timeout=CONNECT_TIMEOUT_S,
+            bluez=self._bluez,
+        )
+
+    def _write_racp(self, client: GattClient, data: bytes) -> Awaitable[None]:
+        self._tap("write", profiles.RECORD_ACCESS_CONTROL_POINT, data)
+        return client.write_gatt_char(profiles.RECORD_ACCESS_CONTROL_POINT, data, response=True)
+
+    def _tap(self, op: Op, uuid: str, data: bytes | bytearray) -> None:
+        if self.tap is not None:
+            self.tap.record(op, bytes(data), short_uuid(uuid))
+
+    def _characteristics(self, client: GattClient) -> list[str]:
         """The characteristics to subscribe to; ProfileMismatchError if some are missing."""
         present = {char.uuid for service in client.services for char in service.characteristics}
         missing = [uuid for uuid in self.profile.required if uuid not in present]
@@ -218,7 +266,7 @@ class BleLink(InstrumentLink):
             wanted.append(profiles.BATTERY_LEVEL)
         return wanted
 
-    async def _disconnect(self, client: BleakClient) -> None:
+    async def _disconnect(self, client: GattClient) -> None:
         """Also after a link loss: bleak releases the connection's own D-Bus socket only
         in ``disconnect()``."""
         with contextlib.suppress(BleakError, TimeoutError, EOFError, OSError):
@@ -243,8 +291,9 @@ class BleLink(InstrumentLink):
 
     # -- values from the instrument ------------------------------------------------
 
-    def _on_value(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
+    def _on_value(self, char: HasUuid, data: bytearray) -> None:
         """bleak's notification callback: whatever arrives, the link keeps running."""
+        self._tap("notify", char.uuid, data)
         try:
             self._handle_value(char.uuid, bytes(data))
         except Exception:
