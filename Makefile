@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test deps venv cups lint typecheck pytest bench clean
+.PHONY: demo test deps venv cups lint typecheck pytest bench clean install uninstall
 
 demo: deps venv cups
 	$(VENV)/bin/kiosk demo
@@ -41,3 +41,11 @@ bench: deps venv cups
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+
+# A cabin (README "Deploying a cabin"): as root on the cabin PC, or into a tree with
+# DESTDIR=/path (nothing of this machine touched). Independent of the targets above.
+install:
+	@DESTDIR="$(DESTDIR)" scripts/install.sh
+
+uninstall:
+	@DESTDIR="$(DESTDIR)" scripts/uninstall.sh
