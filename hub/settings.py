@@ -3,7 +3,6 @@ overridable from the environment as KIOSK_HUB_<FIELD> (nested: KIOSK_HUB_TURN__S
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hub.shared.config_file import load_model
+from hub.shared.hosts import is_loopback
 from hub.shared.hours import OpeningHours
 from hub.shared.wire import IcePolicy
 
@@ -133,15 +133,6 @@ class HubSettings(BaseSettings):
     @property
     def offline_after_s(self) -> float:
         return self.heartbeat_s * self.offline_after_heartbeats
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def load_hub_settings(file: Path | str, **overrides: Any) -> HubSettings:

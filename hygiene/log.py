@@ -173,6 +173,14 @@ def entries(
     return [LogEntry(r["seq"], _row_content(r), r["prev_hash"], r["hash"]) for r in reversed(rows)]
 
 
+def entries_after(conn: sqlite3.Connection, seq: int, limit: int = 500) -> list[LogEntry]:
+    """Entries after ``seq`` in chain order (the hub link sends them on)."""
+    rows = conn.execute(
+        "SELECT * FROM hygiene_log WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+    ).fetchall()
+    return [LogEntry(r["seq"], _row_content(r), r["prev_hash"], r["hash"]) for r in rows]
+
+
 def entry_for_session(conn: sqlite3.Connection, session_id: str) -> str | None:
     """The hash of the session's completed disinfection entry, if any."""
     row = conn.execute(

@@ -1,18 +1,14 @@
-"""The daemon's HTTP API: status, health, metrics, appointments."""
+"""The daemon's HTTP API on localhost: status, health, metrics (the touchscreen's routes
+are its components'). Appointments arrive from the hub (kiosk/hub_link), not here."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from pydantic import ValidationError
 
-from kiosk.appointments import AppointmentIn, CodeTaken
 from kiosk.component import Context
 from kiosk.lifecycle import State
 
@@ -28,9 +24,6 @@ def build_app(ctx: Context) -> web.Application:
             web.get("/healthz", healthz),
             web.get("/api/status", status),
             web.get("/metrics", metrics.handle),
-            web.get("/api/appointments", list_appointments),
-            web.post("/api/appointments", add_appointment),
-            web.delete("/api/appointments/{id}", delete_appointment),
         ]
     )
     for component in ctx.components.values():
@@ -61,7 +54,7 @@ def status_document(ctx: Context) -> dict[str, Any]:
         "locked": lc.locked,
         "since": lc.since.isoformat(),
         "session_active": lc.session_id is not None,
-        "open_now": ctx.settings.hours.is_open(lc.clock()),
+        "open_now": ctx.opening_hours.is_open(lc.clock()),
         "instruments": [],
         "printer": None,
     }
@@ -117,58 +110,3 @@ class Metrics:
         return web.Response(
             body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
-
-
-def _authorized(request: web.Request) -> bool:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return False
-    digest = hashlib.sha256(header[7:].strip().encode()).hexdigest()
-    allowed = request.app[CTX_KEY].settings.network.api_tokens_sha256
-    return any(hmac.compare_digest(digest, a) for a in allowed)
-
-
-def _require_token(request: web.Request) -> web.Response | None:
-    if not _authorized(request):
-        return json_error(401, "missing or wrong bearer token")
-    return None
-
-
-async def list_appointments(request: web.Request) -> web.Response:
-    if (denied := _require_token(request)) is not None:
-        return denied
-    store = request.app[CTX_KEY].appointments
-    return web.json_response([a.to_json() for a in store.list()])
-
-
-async def add_appointment(request: web.Request) -> web.Response:
-    if (denied := _require_token(request)) is not None:
-        return denied
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return json_error(400, "the body is not JSON")
-    try:
-        data = AppointmentIn.model_validate(body)
-    except ValidationError as exc:
-        return json_error(422, "invalid appointment", problems=_problems(exc))
-    try:
-        appt = request.app[CTX_KEY].appointments.add(data)
-    except CodeTaken as exc:
-        return json_error(409, str(exc))
-    return web.json_response(appt.to_json(), status=201)
-
-
-async def delete_appointment(request: web.Request) -> web.Response:
-    if (denied := _require_token(request)) is not None:
-        return denied
-    if not request.app[CTX_KEY].appointments.delete(request.match_info["id"]):
-        return json_error(404, "no such appointment")
-    return web.Response(status=204)
-
-
-def _problems(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
-        for e in exc.errors()
-    ]

@@ -1,17 +1,20 @@
-"""Appointments booked for the cabin, and the code a patient types to check in."""
+"""The appointments of the cabin's site, as the hub pushes them, and the code a patient
+types to check in.
+
+Booking happens at the hub (coordinator screen, booking API); the hub pushes each cabin
+its site's bookings and cancellations (kiosk/hub_link), which ``apply`` stores with the
+feed's cursor in one transaction, so that they check in even while the hub is
+unreachable. Purged once their slot is over (invariant 3)."""
 
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import sqlite3
-import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from hub.shared.wire import AppointmentChange
 from kiosk.db import Transaction, connect
 
 SCHEMA = """
@@ -29,39 +32,16 @@ CREATE TABLE IF NOT EXISTS appointments (
     used_at TEXT
 );
 CREATE INDEX IF NOT EXISTS appointments_code ON appointments (code);
+-- The hub's booking feed: the last change stored.
+CREATE TABLE IF NOT EXISTS appointments_feed (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    cursor INTEGER NOT NULL
+);
 """
 
-CODE_LENGTH = 6
 # A patient may arrive this early or late for a slot and still check in.
 EARLY_ARRIVAL = timedelta(minutes=30)
 LATE_ARRIVAL = timedelta(minutes=30)
-
-
-class AppointmentIn(BaseModel):
-    """What the booking platform sends."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    slot_start: datetime
-    slot_end: datetime
-    family_name: str = Field(min_length=1, max_length=100)
-    given_name: str = Field(min_length=1, max_length=100)
-    birth_date: date
-    reason: str = Field("", max_length=500)
-    code: str | None = Field(None, pattern=r"^[0-9]{6}$", description="generated when absent")
-    sex: Literal["F", "M"] | None = Field(
-        None, description="F or M, as a prescription must state it (filled in for the doctor)"
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> AppointmentIn:
-        if self.slot_start.tzinfo is None or self.slot_end.tzinfo is None:
-            raise ValueError("slot times need a UTC offset, e.g. 2026-11-23T09:00:00+01:00")
-        if self.slot_end <= self.slot_start:
-            raise ValueError("slot_end must be after slot_start")
-        if self.birth_date > date.today():
-            raise ValueError("birth_date is in the future")
-        return self
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,10 +72,6 @@ class Appointment:
         }
 
 
-class CodeTaken(ValueError):
-    pass
-
-
 class AppointmentStore:
     def __init__(self, path: Path | str) -> None:
         self.conn = connect(path)
@@ -107,51 +83,47 @@ class AppointmentStore:
     def close(self) -> None:
         self.conn.close()
 
-    def add(self, data: AppointmentIn) -> Appointment:
-        with Transaction(self.conn) as c:
-            code = data.code
-            if code is not None and self._active_code(c, code, data.slot_start, data.slot_end):
-                raise CodeTaken(f"code {code} is already used by an overlapping appointment")
-            while code is None or self._active_code(c, code, data.slot_start, data.slot_end):
-                code = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
-            appt = Appointment(
-                id=uuid.uuid4().hex,
-                code=code,
-                slot_start=data.slot_start,
-                slot_end=data.slot_end,
-                family_name=data.family_name,
-                given_name=data.given_name,
-                birth_date=data.birth_date,
-                reason=data.reason,
-                used_at=None,
-                sex=data.sex,
-            )
-            c.execute(
-                "INSERT INTO appointments (id, code, slot_start, slot_end, family_name, "
-                "given_name, birth_date, reason, sex, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    appt.id,
-                    appt.code,
-                    _utc(appt.slot_start),
-                    _utc(appt.slot_end),
-                    appt.family_name,
-                    appt.given_name,
-                    appt.birth_date.isoformat(),
-                    appt.reason,
-                    appt.sex,
-                    datetime.now(UTC).isoformat(),
-                ),
-            )
-        return appt
+    @property
+    def cursor(self) -> int:
+        row = self.conn.execute("SELECT cursor FROM appointments_feed").fetchone()
+        return 0 if row is None else int(row[0])
 
-    @staticmethod
-    def _active_code(c: sqlite3.Connection, code: str, start: datetime, end: datetime) -> bool:
-        row = c.execute(
-            "SELECT 1 FROM appointments WHERE code = ? AND used_at IS NULL "
-            "AND slot_start < ? AND slot_end > ?",
-            (code, _utc(end + LATE_ARRIVAL), _utc(start - EARLY_ARRIVAL)),
-        ).fetchone()
-        return row is not None
+    def apply(self, changes: Sequence[AppointmentChange], cursor: int) -> None:
+        """A page of the hub's feed, with its cursor, in one transaction. A booking the
+        patient already checked in with keeps its ``used_at``."""
+        with Transaction(self.conn) as c:
+            for change in changes:
+                if change.action == "cancel":
+                    c.execute("DELETE FROM appointments WHERE id = ?", (change.id,))
+                    continue
+                # An upsert has all its fields (checked by AppointmentChange).
+                assert change.slot_start and change.slot_end and change.birth_date
+                c.execute(
+                    "INSERT INTO appointments (id, code, slot_start, slot_end, family_name, "
+                    "given_name, birth_date, reason, sex, created_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+                    "code = excluded.code, slot_start = excluded.slot_start, "
+                    "slot_end = excluded.slot_end, family_name = excluded.family_name, "
+                    "given_name = excluded.given_name, birth_date = excluded.birth_date, "
+                    "reason = excluded.reason, sex = excluded.sex",
+                    (
+                        change.id,
+                        change.code,
+                        _utc(change.slot_start),
+                        _utc(change.slot_end),
+                        change.family_name or "",
+                        change.given_name or "",
+                        change.birth_date.isoformat(),
+                        change.reason,
+                        change.sex,
+                        datetime.now(UTC).isoformat(),
+                    ),
+                )
+            c.execute(
+                "INSERT INTO appointments_feed (id, cursor) VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET cursor = max(cursor, excluded.cursor)",
+                (cursor,),
+            )
 
     def list(self, since: datetime | None = None) -> list[Appointment]:
         since = since or datetime.now(UTC) - timedelta(days=1)
@@ -165,12 +137,6 @@ class AppointmentStore:
             "SELECT * FROM appointments WHERE id = ?", (appointment_id,)
         ).fetchone()
         return None if row is None else _row(row)
-
-    def delete(self, appointment_id: str) -> bool:
-        with Transaction(self.conn) as c:
-            return (
-                c.execute("DELETE FROM appointments WHERE id = ?", (appointment_id,)).rowcount == 1
-            )
 
     def find_by_code(self, code: str, now: datetime | None = None) -> Appointment | None:
         """The unused appointment with this code whose slot is now (with the arrival margins)."""

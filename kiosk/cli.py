@@ -21,7 +21,6 @@ PLUGIN_MODULES = (
     "devices.cli",
     "printer.cli",
     "hygiene.cli",
-    "video.cli",
     "kiosk.ui.cli",
     "hub.cli",
 )
@@ -53,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     from kiosk.demo import add_demo_parser
+    from kiosk.hub_link.enrol import add_enrol_parser
 
     add_demo_parser(sub)
+    add_enrol_parser(sub)
 
     config = sub.add_parser("config", help="check a configuration file or print its schema")
     csub = config.add_subparsers(metavar="ACTION", required=True)

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from hub.shared.hours import OpeningHours
     from hub.shared.tasks import TaskSupervisor
     from kiosk.appointments import AppointmentStore
     from kiosk.bus import EventBus
     from kiosk.lifecycle import Lifecycle
     from kiosk.settings import CabinSettings
+    from kiosk.site_hours import SiteHours
 
 
 @dataclasses.dataclass
@@ -30,10 +32,14 @@ class Context:
     appointments: AppointmentStore
     tasks: TaskSupervisor
     components: dict[str, Component] = dataclasses.field(default_factory=dict)
-    # Demo only: a secret that logs the demo doctor in from the printed console URL.
-    demo_login_token: str | None = None
     # Shared with the local touchscreen UI process (kiosk/ui_auth.py).
     ui_token: str = ""
+    # The site's hours as the hub pushed them (the daemon sets it; tests may not).
+    hours: SiteHours | None = None
+
+    @property
+    def opening_hours(self) -> OpeningHours:
+        return self.settings.hours if self.hours is None else self.hours.current
 
 
 class Component(abc.ABC):

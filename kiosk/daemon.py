@@ -22,6 +22,7 @@ from kiosk.component import Component, Context
 from kiosk.hours_keeper import keep_hours
 from kiosk.lifecycle import Lifecycle, LifecycleStore
 from kiosk.settings import CabinSettings
+from kiosk.site_hours import SiteHours
 from kiosk.ui_auth import create_token
 from kiosk.wiring import ComponentFactory, component_factories
 
@@ -39,11 +40,9 @@ class Daemon:
         settings: CabinSettings,
         *,
         notifier: Notifier | None = None,
-        demo_login_token: str | None = None,
         extra_components: Sequence[ComponentFactory] = (),
     ) -> None:
         self.settings = settings
-        self.demo_login_token = demo_login_token
         self.notifier = notifier or Notifier()
         self.stop_requested = asyncio.Event()
         self.ctx: Context | None = None
@@ -61,7 +60,8 @@ class Daemon:
         s.storage.state_dir.mkdir(parents=True, exist_ok=True)
         bus = EventBus()
         store = LifecycleStore(s.storage.database)
-        lifecycle = Lifecycle(store, bus, is_open=s.hours.is_open)
+        hours = SiteHours(s.storage.database, s.hours, bus)
+        lifecycle = Lifecycle(store, bus, is_open=hours.is_open)
         lifecycle.recover()
         ctx = Context(
             settings=s,
@@ -69,8 +69,8 @@ class Daemon:
             lifecycle=lifecycle,
             appointments=AppointmentStore(s.storage.database),
             tasks=TaskSupervisor(),
-            demo_login_token=self.demo_login_token if s.demo else None,
             ui_token=create_token(s.storage.state_dir),
+            hours=hours,
         )
         self.ctx = ctx
         for factory in [*component_factories(), *self.extra_components]:
@@ -81,7 +81,7 @@ class Daemon:
                 await component.start()
             self._started.append(component)
         await self._serve(ctx)
-        ctx.tasks.spawn(keep_hours(lifecycle, s.hours), "opening-hours")
+        ctx.tasks.spawn(keep_hours(lifecycle, hours), "opening-hours")
         ctx.tasks.spawn(self._purge_loop(ctx), "retention-purge")
         interval = watchdog_interval()
         if interval is not None:
@@ -95,18 +95,11 @@ class Daemon:
         app = build_app(ctx)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        ssl_context = None
-        if net.tls is not None:
-            import ssl
-
-            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ssl_context.load_cert_chain(net.tls.certificate, net.tls.private_key)
-        site = web.TCPSite(self._runner, net.listen_host, net.listen_port, ssl_context=ssl_context)
+        site = web.TCPSite(self._runner, net.listen_host, net.listen_port)
         await site.start()
         port = _bound_port(site)
-        scheme = "https" if ssl_context else "http"
         host = net.listen_host if ":" not in net.listen_host else f"[{net.listen_host}]"
-        self.url = f"{scheme}://{host}:{port}"
+        self.url = f"http://{host}:{port}"
         # Written whole then renamed: a reader never sees a half-written file.
         partial = self.runtime_file.with_suffix(".tmp")
         partial.write_text(json.dumps({"url": self.url, "pid": os.getpid()}))
@@ -146,6 +139,8 @@ class Daemon:
             if ctx is not None:
                 ctx.appointments.close()
                 ctx.lifecycle.store.close()
+                if ctx.hours is not None:
+                    ctx.hours.close()
             self.runtime_file.unlink(missing_ok=True)
         log.info("stopped")
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from hub.shared.hours import OpeningHours
 from kiosk.lifecycle import Lifecycle, State, StateChanged, TransitionRefused
+from kiosk.site_hours import SiteHours, SiteHoursChanged
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +34,19 @@ def apply_hours(lifecycle: Lifecycle, hours: OpeningHours, now: datetime) -> Sta
     return None
 
 
-async def keep_hours(lifecycle: Lifecycle, hours: OpeningHours) -> None:
-    changes = lifecycle.bus.subscribe(StateChanged)
+async def keep_hours(lifecycle: Lifecycle, source: SiteHours) -> None:
+    """Follows ``source``: new hours from the hub take effect at once."""
+    changes = lifecycle.bus.subscribe(StateChanged, SiteHoursChanged)
     try:
         while True:
+            hours = source.current
             now = lifecycle.clock()
             apply_hours(lifecycle, hours, now)
             nxt = hours.next_change(now)
             delay = MAX_SLEEP_S if nxt is None else max(0.05, (nxt - now).total_seconds())
             try:
                 async with asyncio.timeout(min(delay, MAX_SLEEP_S)):
-                    await changes.get()  # a state change may make closing due now
+                    await changes.get()  # a state change or new hours: look again now
             except TimeoutError:
                 pass
     finally:

@@ -27,4 +27,7 @@ def component_factories() -> list[ComponentFactory]:
     from devices.supervisor import instruments_component
 
     factories.append(instruments_component)
+    from kiosk.hub_link.component import hub_link_component
+
+    factories.append(hub_link_component)
     return factories

@@ -1,12 +1,9 @@
-"""Configuration of the call: cameras, audio, doctor accounts."""
+"""Configuration of the call: cameras, audio, the video encoder. (Doctors' accounts are
+at the hub.)"""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
-from hub.shared.practitioner import check_address, check_email, check_rpps, normalise_phone
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CameraSettings(BaseModel):
@@ -31,23 +28,6 @@ class VideoEncoderSettings(BaseModel):
     )
 
 
-class DoctorAccount(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    username: str = Field(pattern=r"^[a-z0-9._-]+$")
-    display_name: str
-    password_hash: str = Field(description="argon2 hash ('kiosk doctor hash-password')")
-    specialty: str = "Médecine générale"
-    # The prescriber's mentions the console pre-fills on the prescription (checked here as
-    # on a prescription, so a mistake shows at the daemon's start, not at the first print).
-    rpps: Annotated[str, AfterValidator(check_rpps)] | None = None
-    address: Annotated[str, AfterValidator(check_address)] | None = Field(
-        None, description="professional address, ending with 'France'"
-    )
-    phone: Annotated[str, AfterValidator(normalise_phone)] | None = None
-    email: Annotated[str, AfterValidator(check_email)] | None = None
-
-
 class CallSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,5 +36,4 @@ class CallSettings(BaseModel):
     video_encoder: VideoEncoderSettings = Field(default_factory=VideoEncoderSettings)
     audio_input: str | None = Field(None, description="ALSA/PulseAudio source; None: synthetic")
     audio_output: str | None = None
-    doctors: list[DoctorAccount] = Field(default_factory=list)
     doctor_absent_timeout_s: int = Field(300, ge=10, description="then: checkout")

@@ -1,7 +1,10 @@
-"""The consultation as the cabin runs it: one doctor console, one call at a time.
+"""The consultation as the cabin runs it: one doctor, one call at a time.
 
-- The doctor's console connects its signaling WebSocket (``attach``); a newer console
-  (a page reload, another tab) takes over from the older one.
+- The doctor's console is at the hub; the hub tells the cabin when the doctor who took
+  the patient is there (``attach``, with a channel that relays signaling through the
+  hub) and when they left (``detach``). A reload or another tab is the hub's business:
+  the cabin sees one doctor channel at a time. Losing the hub (``channel_lost``) is not
+  losing the doctor: the call's media and data channel are peer-to-peer and go on.
 - ``join`` starts a peer connection; when it connects the cabin goes
   waiting → in_consultation.
 - The connection dropping (ICE failed, no frames for a while, the browser asking) gives
@@ -15,13 +18,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from aiohttp import web
-
+from hub.shared import console_messages as m
+from hub.shared import wire
 from kiosk.bus import Event
 from kiosk.component import Context
 from kiosk.events import (
@@ -35,9 +37,7 @@ from kiosk.events import (
     PrintJobUpdated,
 )
 from kiosk.lifecycle import State, StateChanged, TransitionRefused
-from hub.shared import console_messages as m
-from video.config import DoctorAccount
-from video.peer import CabinPeer
+from video.peer import CabinPeer, rtc_configuration
 from video.printing import PrintRelay, account_prescriber
 from video.tracks import CallMedia
 
@@ -55,12 +55,20 @@ CONNECT_TIMEOUT_S = 20.0
 CALL_STATES = frozenset({State.WAITING, State.IN_CONSULTATION})
 
 
+class DoctorChannel(Protocol):
+    """Where signaling and snapshots for the doctor's console go (through the hub)."""
+
+    async def send(self, message: m.CabinMessage) -> None: ...
+
+
 class Consultation:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.call_state: CallState = "waiting"
-        self.ws: web.WebSocketResponse | None = None
-        self.doctor: DoctorAccount | None = None
+        self.channel: DoctorChannel | None = None
+        self.doctor: wire.DoctorProfile | None = None
+        self.ice_servers: list[wire.IceServer] = []
+        self.ice_policy: wire.IcePolicy = "all"
         self.peer: CabinPeer | None = None
         self.generation = 0
         self.restarts = 0
@@ -81,20 +89,30 @@ class Consultation:
 
     # -- the doctor's console --------------------------------------------------------
 
-    async def attach(self, ws: web.WebSocketResponse, doctor: DoctorAccount) -> None:
-        previous = self.ws
-        self.ws, self.doctor = ws, doctor
-        if previous is not None and not previous.closed:
-            await _send_ws(
-                previous, m.ErrorOut(message="Console ouverte ailleurs : celle-ci est fermée.")
-            )
-            await previous.close()
+    async def attach(
+        self,
+        channel: DoctorChannel,
+        doctor: wire.DoctorProfile,
+        ice_servers: list[wire.IceServer],
+        ice_policy: wire.IcePolicy,
+    ) -> None:
+        """The doctor's console is there (again): it gets the whole state."""
+        self.channel, self.doctor = channel, doctor
+        self.ice_servers, self.ice_policy = list(ice_servers), ice_policy
         await self.send_snapshot()
 
-    async def detach(self, ws: web.WebSocketResponse) -> None:
-        if ws is not self.ws:
+    def channel_lost(self) -> None:
+        """The hub is unreachable: nothing goes to the console until it is back; the call
+        itself goes on peer-to-peer. Without a call the doctor's absence timer runs."""
+        self.channel = None
+        if self.call_state != "connected":
+            self._start_absent_timer()
+
+    async def detach(self, channel: DoctorChannel | None = None) -> None:
+        """The doctor closed the console (the hub says so)."""
+        if channel is not None and channel is not self.channel:
             return
-        self.ws = None
+        self.channel = None
         async with self._lock:
             if self.peer is not None:
                 await self._close_peer()
@@ -127,9 +145,9 @@ class Consultation:
         return patient
 
     async def send(self, msg: m.CabinMessage) -> None:
-        """Signaling and snapshots: over the WebSocket."""
-        if self.ws is not None:
-            await _send_ws(self.ws, msg)
+        """Signaling and snapshots: through the hub."""
+        if self.channel is not None:
+            await self.channel.send(msg)
 
     async def send_event(self, msg: m.CabinMessage) -> None:
         """Live events: over the data channel when open, otherwise the WebSocket."""
@@ -253,14 +271,16 @@ class Consultation:
             self.media = await CallMedia.open(self.ctx)
             self.media.media.set_exam_visible(self.exam_on)
         self.generation += 1
-        servers = self.ctx.settings.network.ice_servers
+        configuration = rtc_configuration(
+            self.ctx.settings.network.ice_servers, self.ice_servers, self.ice_policy
+        )
         peer = CabinPeer(
-            self.generation, servers, self.media, self._peer_state, self._channel_message
+            self.generation, configuration, self.media, self._peer_state, self._channel_message
         )
         self.peer = peer
         self._frames_seen = (0, asyncio.get_running_loop().time())
         self._set_call_state("reconnecting" if restart else "connecting")
-        offer = await peer.offer(restart, servers)
+        offer = await peer.offer(restart)
         await self.send(offer)
         self._connect_watch = self.ctx.tasks.spawn(
             self._watch_connect(peer), f"call-connect-{peer.generation}"
@@ -281,7 +301,7 @@ class Consultation:
             log.info("call: restarting the connection (%s)", why)
             self._set_call_state("reconnecting")
             self._start_absent_timer()
-            if self.ws is not None:
+            if self.channel is not None:
                 await self._start_peer(restart=True)
             else:
                 await self._close_peer()
@@ -468,18 +488,9 @@ class Consultation:
         self._cancel_absent_timer()
         await self._close_peer()
         await self._close_media()
-        if self.ws is not None:
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await self.ws.close()
+        self.channel = None
 
 
 def _check_channel(msg: m.DoctorMessage, via: str) -> None:
     if via == "datachannel" and msg.type not in m.DATA_CHANNEL_TYPES:
         raise m.MessageInvalid(f"'{msg.type}' goes on the signaling socket", msg.id)
-
-
-async def _send_ws(ws: web.WebSocketResponse, msg: m.CabinMessage) -> None:
-    if ws.closed:
-        return
-    with contextlib.suppress(ConnectionError, RuntimeError):
-        await ws.send_str(m.encode(msg))

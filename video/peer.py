@@ -23,10 +23,12 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.sdp import candidate_from_sdp
 
-from kiosk.settings.network import IceServer
 from hub.shared import console_messages as m
+from hub.shared import wire
+from kiosk.settings.network import IceServer
 from video.media_sdp import vp8_bitrate_hint
 from video.tracks import BorrowedTrack, CallMedia, CountingTrack, FrameCounter
 
@@ -35,42 +37,42 @@ log = logging.getLogger(__name__)
 DATA_CHANNEL_LABEL = "consultation"
 
 
-def rtc_configuration(servers: list[IceServer]) -> RTCConfiguration:
-    """Explicitly [] when none: aiortc otherwise asks a public STUN server."""
+def rtc_configuration(
+    configured: list[IceServer],
+    from_hub: list[wire.IceServer] | None = None,
+    policy: wire.IcePolicy = "all",
+) -> RTCConfiguration:
+    """The cabin's own ICE servers ([network] ice_servers) and the hub's (STUN, and TURN
+    with a short-lived credential). Explicitly [] when none: aiortc otherwise asks a
+    public STUN server. ``relay``: media only through TURN."""
     ice = [
         RTCIceServer(
             urls=list(s.urls),
             username=s.username,
             credential=None if s.credential is None else s.credential.get_secret_value(),
         )
-        for s in servers
+        for s in configured
     ]
-    return RTCConfiguration(iceServers=ice)
-
-
-def ice_servers_for_browser(servers: list[IceServer]) -> list[m.IceServerOut]:
-    return [
-        m.IceServerOut(
-            urls=list(s.urls),
-            username=s.username,
-            credential=None if s.credential is None else s.credential.get_secret_value(),
-        )
-        for s in servers
+    ice += [
+        RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
+        for s in from_hub or []
     ]
+    transport = RTCIceTransportPolicy.RELAY if policy == "relay" else RTCIceTransportPolicy.ALL
+    return RTCConfiguration(iceServers=ice, iceTransportPolicy=transport)
 
 
 class CabinPeer:
     def __init__(
         self,
         generation: int,
-        ice_servers: list[IceServer],
+        configuration: RTCConfiguration,
         media: CallMedia,
         on_state: Callable[[CabinPeer], None],
         on_message: Callable[[str], None],
     ) -> None:
         self.generation = generation
         self.frames = FrameCounter()
-        self.pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self.pc = RTCPeerConnection(configuration)
         self._media = media
         self._on_state = on_state
         self._on_message = on_message
@@ -92,7 +94,7 @@ class CabinPeer:
     def state(self) -> str:
         return str(self.pc.connectionState)
 
-    async def offer(self, restart: bool, ice_servers: list[IceServer]) -> m.Offer:
+    async def offer(self, restart: bool) -> m.Offer:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         # Chromium takes its own send bitrate floor from our VP8 fmtp (video/media_sdp.py);
         # aiortc ignores these parameters, so its local description stays as it was.
@@ -101,7 +103,6 @@ class CabinPeer:
             sdp=sdp,
             generation=self.generation,
             restart=restart,
-            ice_servers=ice_servers_for_browser(ice_servers),
         )
 
     async def accept_answer(self, sdp: str) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from hub.shared import console_messages as m
 from hub.shared.practitioner import format_phone
+from hub.shared.wire import DoctorProfile
 from kiosk.component import Context
 from kiosk.events import PrintJobUpdated
-from hub.shared import console_messages as m
-from video.config import DoctorAccount
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class PrintRelay:
         return printer
 
     async def prescription(
-        self, msg: m.Prescription, doctor: DoctorAccount | None = None
+        self, msg: m.Prescription, doctor: DoctorProfile | None = None
     ) -> m.CabinMessage:
         printer = self._printer(msg.id)
         data = with_account_prescriber(msg.prescription, doctor)
@@ -40,7 +40,7 @@ class PrintRelay:
         return m.Accepted(request="prescription", in_reply_to=msg.id, detail=_detail(result))
 
     async def summary(
-        self, msg: m.Summary, patient: dict[str, Any] | None, doctor: DoctorAccount | None
+        self, msg: m.Summary, patient: dict[str, Any] | None, doctor: DoctorProfile | None
     ) -> m.CabinMessage:
         printer = self._printer(msg.id)
         if patient is None:
@@ -67,8 +67,8 @@ class PrintRelay:
         )
 
 
-def account_prescriber(doctor: DoctorAccount | None) -> dict[str, str]:
-    """What the doctor's account says of the prescriber (empty fields left out)."""
+def account_prescriber(doctor: DoctorProfile | None) -> dict[str, str]:
+    """What the doctor's hub account says of the prescriber (empty fields left out)."""
     if doctor is None:
         return {}
     fields = {
@@ -83,7 +83,7 @@ def account_prescriber(doctor: DoctorAccount | None) -> dict[str, str]:
 
 
 def with_account_prescriber(
-    prescription: dict[str, Any], doctor: DoctorAccount | None
+    prescription: dict[str, Any], doctor: DoctorProfile | None
 ) -> dict[str, Any]:
     """The logged-in doctor's account (name, specialty, RPPS, address, phone, e-mail)
     fills the prescriber fields the console left empty (what the doctor typed wins)."""

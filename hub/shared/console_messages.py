@@ -159,18 +159,11 @@ def _describe(exc: ValidationError) -> str:
 # --- cabin → doctor -------------------------------------------------------------------
 
 
-class IceServerOut(BaseModel):
-    urls: list[str]
-    username: str | None = None
-    credential: str | None = None
-
-
 class Offer(BaseModel):
     type: Literal["offer"] = "offer"
     sdp: str
     generation: int
     restart: bool = False
-    ice_servers: list[IceServerOut] = Field(default_factory=list)
 
 
 class InstrumentInfo(BaseModel):

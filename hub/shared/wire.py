@@ -25,7 +25,15 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from hub.shared.hours import OpeningHours
 
@@ -169,6 +177,24 @@ class AppointmentChange(Frame):
     birth_date: date | None = None
     sex: Literal["F", "M"] | None = None
     reason: str = Field("", max_length=500)
+
+    @model_validator(mode="after")
+    def _upsert_is_whole(self) -> AppointmentChange:
+        if self.action == "upsert":
+            needed = {
+                "code": self.code,
+                "slot_start": self.slot_start,
+                "slot_end": self.slot_end,
+                "family_name": self.family_name,
+                "given_name": self.given_name,
+                "birth_date": self.birth_date,
+            }
+            missing = [name for name, value in needed.items() if value is None]
+            if missing:
+                raise ValueError(f"an upsert needs {', '.join(missing)}")
+            if self.slot_end <= self.slot_start:  # type: ignore[operator]
+                raise ValueError("slot_end must be after slot_start")
+        return self
 
 
 # --- cabin → hub ---------------------------------------------------------------------

@@ -140,11 +140,11 @@ class CheckinComponent(Component):
     def state_document(self) -> dict[str, Any]:
         s, lc = self.ctx.settings, self.ctx.lifecycle
         now = lc.clock()
-        change = s.hours.next_change(now)
+        change = self.ctx.opening_hours.next_change(now)
         return {
             "state": lc.state.value,
             "locked": lc.locked,
-            "open_now": s.hours.is_open(now),
+            "open_now": self.ctx.opening_hours.is_open(now),
             "next_change": change.isoformat() if change else None,
             "site": {
                 "name": s.site.name,
@@ -152,14 +152,14 @@ class CheckinComponent(Component):
                 "walk_in": s.site.walk_in,
             },
             "session_active": lc.session_id is not None,
-            "hours": hours_text(s.hours, now),
+            "hours": hours_text(self.ctx.opening_hours, now),
             "step": self.patient.step if self.patient is not None else None,
             "inactivity_s": s.site.ui_inactivity_s,
         }
 
     async def start_checkin(self, request: web.Request) -> web.Response:
         lc = self.ctx.lifecycle
-        if lc.state is State.CLOSED or not self.ctx.settings.hours.is_open(lc.clock()):
+        if lc.state is State.CLOSED or not self.ctx.opening_hours.is_open(lc.clock()):
             raise Refused(409, "closed", "La cabine est fermée.")
         if lc.state is not State.IDLE:
             raise Refused(409, "locked", "La cabine n'est pas disponible pour le moment.")
@@ -194,7 +194,7 @@ class CheckinComponent(Component):
         patient = self._patient_at("identity")
         body = await _body(request, IdentityIn)
         site = self.ctx.settings.site
-        today = self.ctx.lifecycle.clock().astimezone(self.ctx.settings.hours.zone).date()
+        today = self.ctx.lifecycle.clock().astimezone(self.ctx.opening_hours.zone).date()
         age = age_on(body.birth_date, today)
         verdict = age_verdict(
             age, body.representative_present, min_age=site.min_age, minor_min_age=site.minor_min_age

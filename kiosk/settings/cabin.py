@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from devices.config import InstrumentSettings
 from hub.shared.hours import OpeningHours
 from hygiene.config import HygieneSettings
+from kiosk.settings.hub import HubLinkSettings
 from kiosk.settings.network import NetworkSettings
 from kiosk.settings.site import SiteSettings
 from kiosk.settings.storage import RetentionSettings, StorageSettings
@@ -37,6 +38,7 @@ class CabinSettings(BaseSettings):
     call: CallSettings = Field(default_factory=CallSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    hub: HubLinkSettings | None = Field(None, description="the hub this cabin dials out to")
     demo: bool = Field(False, description="demo mode: simulated instruments, auto-login links")
 
     @model_validator(mode="after")
@@ -74,6 +76,4 @@ class CabinSettings(BaseSettings):
                 ref["badge_uid"] = "***"
         if data["site"].get("technician_pin_hash"):
             data["site"]["technician_pin_hash"] = "***"
-        for doc in data["call"]["doctors"]:
-            doc["password_hash"] = "***"  # noqa: S105 - redacting, not a secret
         return data

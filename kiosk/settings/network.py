@@ -1,11 +1,11 @@
-"""Where the daemon listens, TLS, and the ICE servers of the call."""
+"""Where the daemon's local API listens (this machine only: the touchscreen), and the
+cabin's own ICE servers (the hub adds its STUN and TURN)."""
 
 from __future__ import annotations
 
-import ipaddress
-from pathlib import Path
-
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from hub.shared.hosts import is_loopback
 
 
 class IceServer(BaseModel):
@@ -32,52 +32,25 @@ class IceServer(BaseModel):
         return self
 
 
-class TlsSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    certificate: Path
-    private_key: Path
-
-
 class NetworkSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    listen_host: str = "127.0.0.1"
-    listen_port: int = Field(8740, ge=0, le=65535, description="0: any free port (tests)")
-    public_url: str | None = Field(None, description="URL doctors use, when behind a proxy")
-    tls: TlsSettings | None = None
-    ice_servers: list[IceServer] = Field(default_factory=list)
-    api_tokens_sha256: list[str] = Field(
-        default_factory=list,
-        description="SHA-256 (hex) of the bearer tokens allowed on /api/appointments",
+    listen_host: str = Field(
+        "127.0.0.1", description="the touchscreen's API: a loopback address only"
     )
+    listen_port: int = Field(8740, ge=0, le=65535, description="0: any free port (tests)")
+    ice_servers: list[IceServer] = Field(default_factory=list)
     ice_loopback: bool = Field(
         False,
         description="tests/demo only: offer 127.0.0.1 as an ICE candidate (netns with only lo)",
     )
 
-    @field_validator("api_tokens_sha256")
+    @field_validator("listen_host")
     @classmethod
-    def _hex_digests(cls, values: list[str]) -> list[str]:
-        for v in values:
-            if len(v) != 64 or any(c not in "0123456789abcdef" for c in v):
-                raise ValueError("each token digest must be 64 lowercase hex characters")
-        return values
-
-    @model_validator(mode="after")
-    def _plain_http_only_on_loopback(self) -> NetworkSettings:
-        if self.tls is None and not _is_loopback(self.listen_host):
+    def _loopback_only(cls, host: str) -> str:
+        if not is_loopback(host):
             raise ValueError(
-                "plain HTTP is only allowed on localhost: configure [network.tls] "
-                "to listen on another address (browsers need HTTPS for the camera)"
+                "the cabin listens on this machine only (its touchscreen): nothing connects "
+                "to a cabin from outside, the doctors' console is at the hub"
             )
-        return self
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return host
