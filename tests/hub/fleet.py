@@ -100,7 +100,9 @@ async def add_person(
         )
 
 
-async def enrol_cabin(db: Database, hub_url: str, cabin_id: str, site: str, state_dir: Path) -> None:
+async def enrol_cabin(
+    db: Database, hub_url: str, cabin_id: str, site: str, state_dir: Path
+) -> None:
     async with db.transaction() as s:
         secret = await add_cabin(s, cabin_id, site, datetime.now(UTC), timedelta(hours=1))
     token = await enrol(hub_url, cabin_id, secret)
