@@ -75,7 +75,7 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$sha" ]] && [[ -n "$DESTDIR" || -x "$
 else
     say "$PREFIX: copying ${items[*]}"
     install -d -m 0755 "$DESTDIR$PREFIX"
-    for item in "${items[@]}"; do rm -rf "${DESTDIR:?}$PREFIX/${item:?}"; done
+    for item in "${items[@]}"; do rm -rf "$DESTDIR${PREFIX:?}/${item:?}"; done
     tar -c --exclude=__pycache__ --exclude='*.pyc' --mode=u+rwX,go+rX,go-w "${items[@]}" |
         tar -x --no-same-owner -C "$DESTDIR$PREFIX"
     rm -f "$stamp"
