@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.shared.hygiene_chain import GENESIS_HASH, chain_hash
@@ -95,17 +95,21 @@ async def _session_event(
             .where(Booking.id == event.appointment_id, Booking.checked_in_at.is_(None))
             .values(checked_in_at=event.at)
         )
-    if event.state == "waiting":
+    if event.state == "waiting" or event.session_id is None:
         return
-    # The patient left the waiting room (taken, gone, cabin out of service).
-    removed = await session.execute(
-        delete(WaitingPatientRow).where(WaitingPatientRow.cabin_id == cabin.id)
-    )
-    applied.queue_removed = bool(getattr(removed, "rowcount", 0))
+    # The patient left the waiting room (taken, gone, cabin out of service). Events come
+    # through the outbox and the waiting patient live, so either may arrive first: only a
+    # later event of the same session removes the entry.
+    row = await session.get(WaitingPatientRow, cabin.id)
+    if row is not None and row.session_id == event.session_id and event.at >= row.waiting_since:
+        await session.delete(row)
+        applied.queue_removed = True
     if event.state not in CONSULTATION_STATES:
         open_ones = await session.scalars(
             select(Consultation).where(
-                Consultation.cabin_id == cabin.id, Consultation.ended_at.is_(None)
+                Consultation.cabin_id == cabin.id,
+                Consultation.session_id == event.session_id,
+                Consultation.ended_at.is_(None),
             )
         )
         for consultation in open_ones:

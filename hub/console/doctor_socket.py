@@ -134,8 +134,8 @@ class DoctorSocket:
     async def _on_text(self, raw: str) -> None:
         try:
             data = json.loads(raw)
-        except json.JSONDecodeError:
-            await self.error("le message n'est pas du JSON")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            await self.error("the message is not JSON", "invalid")
             return
         if isinstance(data, dict) and data.get("type") == "take":
             await self._take(data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from typing import Any
 
 from hub.shared import console_messages as m
@@ -67,7 +68,12 @@ class HubLinkComponent(Component):
             self.problem = str(exc)
             log.warning("hub link: %s", exc)
             return
-        self.link = HubLink(self.settings.urls, credential, self.outbox, self._hello, self)
+        context = None
+        if self.settings.ca_file is not None:
+            context = ssl.create_default_context(cafile=str(self.settings.ca_file))
+        self.link = HubLink(
+            self.settings.urls, credential, self.outbox, self._hello, self, ssl_context=context
+        )
         self.reporter.on_queued.append(self.link.wake)
         self.ctx.tasks.spawn(self.link.run(), "hub-link")
         self.ctx.tasks.spawn(self.reporter.run(self.link.send_live), "hub-reporter")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,15 @@ def add_enrol_parser(sub: Any) -> None:
     enrol.set_defaults(handler=cmd_enrol)
 
 
-async def enrol(hub_url: str, cabin_id: str, secret: str) -> str:
+async def enrol(
+    hub_url: str, cabin_id: str, secret: str, ca_file: Path | None = None
+) -> str:
     """The credential, or RuntimeError with the hub's reason."""
     url = hub_url.rstrip("/") + wire.ENROL_PATH
     timeout = aiohttp.ClientTimeout(total=ENROL_TIMEOUT_S)
-    async with aiohttp.ClientSession(timeout=timeout) as http:
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
+    connector = aiohttp.TCPConnector(ssl=context or True)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
         try:
             async with http.post(url, json={"cabin_id": cabin_id, "secret": secret}) as resp:
                 body = await resp.json(content_type=None)
@@ -49,7 +54,8 @@ def cmd_enrol(args: argparse.Namespace) -> int:
         return 2
     cabin_id = settings.site.cabin_id
     try:
-        secret = asyncio.run(enrol(hub_url, cabin_id, args.secret))
+        ca_file = settings.hub.ca_file if settings.hub else None
+        secret = asyncio.run(enrol(hub_url, cabin_id, args.secret, ca_file))
     except RuntimeError as exc:
         print(f"enrolment failed: {exc}", file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -76,6 +77,7 @@ class HubLink:
         handlers: LinkHandlers,
         *,
         backoff: Backoff | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.urls = urls
         self.credential = credential
@@ -83,6 +85,7 @@ class HubLink:
         self.hello = hello
         self.handlers = handlers
         self.backoff = backoff or Backoff()
+        self.ssl_context = ssl_context
         self.state: LinkState = "connecting"
         self.since = datetime.now(UTC)
         self.last_error = ""
@@ -118,7 +121,8 @@ class HubLink:
         self.last_error = error
 
     async def run(self) -> None:
-        async with aiohttp.ClientSession() as http:
+        connector = aiohttp.TCPConnector(ssl=self.ssl_context or True)
+        async with aiohttp.ClientSession(connector=connector) as http:
             index = 0
             while True:
                 url = self.urls[index % len(self.urls)]

@@ -3,6 +3,7 @@ stores it in the state directory (hub-credential.json, readable by the daemon on
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -16,6 +17,9 @@ class HubLinkSettings(BaseModel):
     urls: list[str] = Field(
         min_length=1,
         description="the hub's https:// URL(s); tried in turn when one is unreachable",
+    )
+    ca_file: Path | None = Field(
+        None, description="CA certificate(s) of the hub's TLS, when not a public CA's"
     )
 
     @field_validator("urls")

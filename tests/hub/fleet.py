@@ -19,8 +19,14 @@ from hub.service import Hub
 from hub.settings import HubSettings, load_hub_settings
 from hub.store import Database, migrate
 from hub.sync_sites import sync_sites
+from kiosk.daemon import Daemon
 from kiosk.hub_link import credential
 from kiosk.hub_link.enrol import enrol
+from kiosk.settings import load_settings
+from kiosk.ui_auth import HEADER
+from tests.appointments import push_appointment
+from tests.cabin_toml import base_toml
+from tests.checkin_steps import checkin_requests
 
 DOCTOR_PASSWORD = "correct horse battery staple"
 WAIT_S = 20.0
@@ -113,6 +119,64 @@ def cabin_hub_section(hub_url: str) -> str:
     return f'\n[hub]\nurls = ["{hub_url}"]\n'
 
 
+# A blood-pressure monitor and a small synthetic camera: enough for a call in tests.
+CALL = """
+[[instruments]]
+name = "tensiometre"
+kind = "blood_pressure"
+transport = "simulated"
+
+[call.camera]
+width = 320
+height = 240
+fps = 15
+"""
+
+
+class Cabins:
+    """Cabin daemons in this process, each enrolled at ``hub`` and dialling out to it."""
+
+    def __init__(self, folder: Path, hub: Hub) -> None:
+        self.folder = folder
+        self.hub = hub
+        self.started: list[Daemon] = []
+
+    async def __call__(
+        self, cabin_id: str, site: str, *, enrol: bool = True, extra: str = CALL
+    ) -> Daemon:
+        assert self.hub.url is not None
+        state = self.folder / cabin_id
+        config = self.folder / f"{cabin_id}.toml"
+        config.write_text(
+            base_toml(state, cabin_id=cabin_id, network="ice_loopback = true")
+            + extra
+            + cabin_hub_section(self.hub.url),
+            encoding="utf-8",
+        )
+        if enrol:
+            await enrol_cabin(self.hub.db, self.hub.url, cabin_id, site, state)
+        daemon = Daemon(load_settings(config))
+        await daemon.start()
+        self.started.append(daemon)
+        return daemon
+
+    async def stop(self) -> None:
+        for daemon in reversed(self.started):
+            await daemon.stop()
+
+
+async def check_in(
+    daemon: Daemon, given_name: str = "Hélène", family_name: str = "Dupont", code: str = "123456"
+) -> None:
+    """A patient checks in on the cabin's touchscreen API with a booking pushed to it."""
+    assert daemon.ctx is not None and daemon.url is not None
+    push_appointment(daemon.ctx.appointments, code, given_name=given_name, family_name=family_name)
+    async with aiohttp.ClientSession(headers={HEADER: daemon.ctx.ui_token}) as http:
+        for path, body in checkin_requests(code, family_name, given_name, "1948-03-02"):
+            async with http.post(daemon.url + path, json=body) as resp:
+                assert resp.status == 200, await resp.text()
+
+
 class Console:
     """A doctor (or anyone) in front of the hub, without a browser."""
 
@@ -166,6 +230,22 @@ class Console:
     async def connect(self) -> None:
         self.ws = await self.http.ws_connect(self.url + "/doctor/ws", headers=self.origin)
         self._reader = asyncio.create_task(self._read(), name=f"console-{self.username}")
+
+    async def take_first(self, within_s: float = WAIT_S) -> dict[str, Any]:
+        """Takes the first patient the queue shows; the hub's ``consultation`` message."""
+        async with asyncio.timeout(within_s):
+            while True:
+                msg = await self.inbox.get()
+                entries = msg.get("entries") if msg.get("type") == "queue" else None
+                if msg.get("type") == "queue_entry":
+                    entries = [msg["entry"]]
+                if msg.get("type") == "consultation":
+                    return msg  # already ours (a reload)
+                if entries:
+                    entry = entries[0]
+                    take = {"cabin_id": entry["cabin_id"], "session_id": entry["session_id"]}
+                    await self.send({"type": "take", **take})
+                    return await self.expect("consultation", within_s)
 
     async def _read(self) -> None:
         assert self.ws is not None

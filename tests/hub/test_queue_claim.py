@@ -7,28 +7,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aiohttp
 from sqlalchemy import select
 
 from hub.service import Hub
 from hub.store.models import AuditEntry, Cabin
-from kiosk.daemon import Daemon
-from kiosk.ui_auth import HEADER
-from tests.appointments import push_appointment
-from tests.checkin_steps import checkin_requests
 from tests.hub.conftest import MakeCabin
-from tests.hub.fleet import Console
+from tests.hub.fleet import Console, check_in
 from tests.polling import until
-
-
-async def check_in(daemon: Daemon, given_name: str, code: str = "123456") -> None:
-    assert daemon.ctx is not None and daemon.url is not None
-    push_appointment(daemon.ctx.appointments, code, given_name=given_name)
-    headers = {HEADER: daemon.ctx.ui_token}
-    async with aiohttp.ClientSession(headers=headers) as http:
-        for path, body in checkin_requests(code, "Dupont", given_name, "1948-03-02"):
-            async with http.post(daemon.url + path, json=body) as resp:
-                assert resp.status == 200, await resp.text()
 
 
 async def queue_of(console: Console, expected: int) -> dict[str, dict[str, Any]]:

@@ -1,25 +1,19 @@
-"""Fixtures for the call tests: a cabin daemon in this process with a doctor account,
-and a patient brought to the waiting room."""
+"""Fixtures for the call tests: a hub and a cabin daemon (both in this process), the cabin
+enrolled at the hub, and a patient checked in to wait for the doctor."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aioice.ice
 import pytest
 
+from hub.service import Hub
 from kiosk.component import Context
 from kiosk.daemon import Daemon
-from kiosk.lifecycle import State
-from kiosk.settings import CabinSettings, load_settings
-from tests.cabin_toml import base_toml
-from video.auth import hash_password
-
-DOCTOR_USER = "dr.martin"
-DOCTOR_PASSWORD = "correct horse battery"
-# Hashing is slow on purpose: once per test session.
-_HASH = hash_password(DOCTOR_PASSWORD)
+from tests.hub.conftest import standard_accounts
+from tests.hub.fleet import Cabins, check_in, start_hub, write_hub_config
 
 CALL_TOML = """
 [[instruments]]
@@ -35,12 +29,6 @@ width = {width}
 height = {height}
 fps = 15
 {exam}
-[[call.doctors]]
-username = "{user}"
-display_name = "Dr Claire Martin"
-password_hash = "{hash}"
-rpps = "10003456786"
-email = "c.martin@example.fr"
 """
 
 EXAM_CAMERA = """
@@ -50,7 +38,22 @@ height = 240
 fps = 10
 """
 
-MakeSettings = Callable[..., CabinSettings]
+
+class RunningCabin:
+    def __init__(self, daemon: Daemon, ctx: Context, hub: Hub) -> None:
+        self.daemon = daemon
+        self.ctx = ctx
+        self.hub = hub
+        assert daemon.url is not None and hub.url is not None
+        self.url = daemon.url
+        self.hub_url = hub.url
+
+    async def patient_waiting(self) -> None:
+        """A patient checks in (with a booking pushed to the cabin) and waits."""
+        await check_in(self.daemon)
+
+
+MakeCabin = Callable[..., Awaitable[RunningCabin]]
 
 
 @pytest.fixture
@@ -60,51 +63,38 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path) -> MakeSettings:
-    def make(
-        *, absent: int = 300, width: int = 320, height: int = 240, exam: bool = False
-    ) -> CabinSettings:
-        path = tmp_path / "cabin.toml"
-        path.write_text(
-            base_toml(
-                tmp_path / "state",
-                cabin_id="call-01",
-                name="Cabine d'essai",
-                network="ice_servers = []\nice_loopback = true",
-            )
-            + CALL_TOML.format(
-                absent=absent,
-                width=width,
-                height=height,
-                user=DOCTOR_USER,
-                hash=_HASH,
-                exam=EXAM_CAMERA if exam else "",
-            ),
-            encoding="utf-8",
-        )
-        return load_settings(path)
-
-    return make
-
-
-class RunningCabin:
-    def __init__(self, daemon: Daemon, ctx: Context) -> None:
-        self.daemon = daemon
-        self.ctx = ctx
-        assert daemon.url is not None
-        self.url = daemon.url
-
-    def patient_waiting(self) -> None:
-        lc = self.ctx.lifecycle
-        lc.transition(State.CHECK_IN, "test patient")
-        lc.transition(State.WAITING, "test patient checked in")
+async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
+    running = await start_hub(write_hub_config(tmp_path / "hub"))
+    await standard_accounts(running)
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 @pytest.fixture
-async def cabin(make_settings: MakeSettings) -> AsyncIterator[RunningCabin]:
-    daemon = Daemon(make_settings())
-    ctx = await daemon.start()
+async def make_cabin(tmp_path: Path, hub: Hub) -> AsyncIterator[MakeCabin]:
+    cabins = Cabins(tmp_path, hub)
+    count = 0
+
+    async def make(
+        *, absent: int = 300, width: int = 320, height: int = 240, exam: bool = False
+    ) -> RunningCabin:
+        nonlocal count
+        count += 1
+        extra = CALL_TOML.format(
+            absent=absent, width=width, height=height, exam=EXAM_CAMERA if exam else ""
+        )
+        daemon = await cabins(f"call-{count:02d}", "NAN231", extra=extra)
+        assert daemon.ctx is not None
+        return RunningCabin(daemon, daemon.ctx, hub)
+
     try:
-        yield RunningCabin(daemon, ctx)
+        yield make
     finally:
-        await daemon.stop()
+        await cabins.stop()
+
+
+@pytest.fixture
+async def cabin(make_cabin: MakeCabin) -> RunningCabin:
+    return await make_cabin()

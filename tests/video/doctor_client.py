@@ -1,4 +1,6 @@
-"""A doctor console written with aiohttp + aiortc, for tests that need no browser."""
+"""A doctor at the hub's console, written with aiohttp + aiortc, for tests that need no
+browser: logs in (password and TOTP), takes the waiting patient, answers the cabin's
+offers and drains the cabin's media."""
 
 from __future__ import annotations
 
@@ -10,40 +12,30 @@ import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 
+from tests.hub.fleet import Console
 from tests.polling import until
-from tests.video.conftest import DOCTOR_PASSWORD, DOCTOR_USER
 
 WAIT_S = 20.0
 
 
-class DoctorClient:
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
+class DoctorClient(Console):
+    def __init__(self, hub_url: str, username: str = "dr.martin") -> None:
+        super().__init__(hub_url, username)
         self.pc: RTCPeerConnection | None = None
         self.channel: Any = None
-        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.frames = 0
         self.offers: list[dict[str, Any]] = []  # every offer the cabin sent, in order
         self._tasks: list[asyncio.Task[Any]] = []
+        self.logged_in = False
 
-    @property
-    def origin(self) -> str:
-        return self.base_url
-
-    async def login(self, password: str = DOCTOR_PASSWORD) -> aiohttp.ClientResponse:
-        return await self.http.post(
-            f"{self.base_url}/doctor/login",
-            json={"username": DOCTOR_USER, "password": password},
-            headers={"Origin": self.origin},
-        )
-
-    async def connect(self) -> None:
-        self.ws = await self.http.ws_connect(
-            f"{self.base_url}/doctor/ws", headers={"Origin": self.origin}
-        )
-        self._tasks.append(asyncio.create_task(self._read(), name="doctor-ws-read"))
+    async def connect(self, *, take: bool = True, step_offset: int = 0) -> None:  # type: ignore[override]
+        """Logs in if needed, opens the console and takes the waiting patient."""
+        if not self.logged_in:
+            await self.login(step_offset=step_offset)
+            self.logged_in = True
+        await super().connect()
+        if take:
+            await self.take_first()
 
     async def _read(self) -> None:
         assert self.ws is not None
@@ -56,20 +48,13 @@ class DoctorClient:
                 else:
                     await self.inbox.put(data)
 
-    async def send(self, msg: dict[str, Any] | str) -> None:
+    async def send(self, message: dict[str, Any] | str) -> None:  # type: ignore[override]
         assert self.ws is not None
-        await self.ws.send_str(msg if isinstance(msg, str) else json.dumps(msg))
+        await self.ws.send_str(message if isinstance(message, str) else json.dumps(message))
 
     def send_channel(self, msg: dict[str, Any]) -> None:
         assert self.channel is not None and self.channel.readyState == "open"
         self.channel.send(json.dumps(msg))
-
-    async def expect(self, type_: str, **match: Any) -> dict[str, Any]:
-        async with asyncio.timeout(WAIT_S):
-            while True:
-                msg = await self.inbox.get()
-                if msg["type"] == type_ and all(msg.get(k) == v for k, v in match.items()):
-                    return msg
 
     async def _answer(self, offer: dict[str, Any]) -> None:
         if self.pc is not None:
@@ -103,15 +88,20 @@ class DoctorClient:
         except MediaStreamError:
             return
 
-    async def close(self) -> None:
+    async def hang_up(self) -> None:
+        """The page is gone: its socket and its peer connection."""
         if self.ws is not None:
             await self.ws.close()
         if self.pc is not None:
             await self.pc.close()
+            self.pc = None
+
+    async def close(self) -> None:
+        await self.hang_up()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.http.close()
+        await super().close()
 
 
 async def wait_for(predicate: Any, limit_s: float = WAIT_S) -> None:

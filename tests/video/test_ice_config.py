@@ -1,17 +1,20 @@
-"""ICE servers from the configuration, and the loopback candidate switch."""
+"""ICE servers from the configuration and from the hub, the relay-only policy, and the
+loopback candidate switch."""
 
 from __future__ import annotations
 
 import aioice.ice
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
+from hub.shared.wire import IceServer as HubIceServer
 from kiosk.settings.network import IceServer
 from video.loopback import offer_loopback_candidates
-from video.peer import ice_servers_for_browser, rtc_configuration
+from video.peer import rtc_configuration
 
 
 def test_no_ice_servers_means_none_not_a_public_default() -> None:
     assert rtc_configuration([]).iceServers == []
-    assert ice_servers_for_browser([]) == []
+    assert rtc_configuration([], []).iceServers == []
 
 
 def test_stun_and_turn_with_credentials() -> None:
@@ -32,8 +35,20 @@ def test_stun_and_turn_with_credentials() -> None:
         "cabine-01",
         "s3cret",
     )
-    browser = ice_servers_for_browser(servers)
-    assert browser[1].credential == "s3cret" and browser[0].credential is None
+
+
+def test_the_hubs_turn_credential_and_relay_policy() -> None:
+    turn = HubIceServer(
+        urls=["turn:127.0.0.1:3478?transport=udp"], username="1700000000:cabin-x", credential="k"
+    )
+    config = rtc_configuration([IceServer(urls=["stun:stun.example.fr"])], [turn], "relay")
+    assert [s.urls for s in config.iceServers] == [
+        ["stun:stun.example.fr"],
+        ["turn:127.0.0.1:3478?transport=udp"],
+    ]
+    assert config.iceServers[1].username == "1700000000:cabin-x"
+    assert config.iceTransportPolicy is RTCIceTransportPolicy.RELAY
+    assert rtc_configuration([], [turn]).iceTransportPolicy is RTCIceTransportPolicy.ALL
 
 
 def test_loopback_candidate_switch() -> None:

@@ -1,5 +1,6 @@
-"""The call's signaling and data channel with an aiortc "doctor" (no browser): login,
-authentication of the socket, validation, the call itself, events both ways."""
+"""The call's signaling, relayed by the hub, and its data channel, with an aiortc "doctor"
+(no browser) who logged in at the hub and took the patient: validation, the call itself,
+events both ways. (The login itself: tests/hub/test_login.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from decimal import Decimal
 import pytest
 
 from devices.measurement import Measurement, Observation
-from kiosk.daemon import Daemon
 from kiosk.events import (
     CallStateChanged,
     ChatMessage,
@@ -20,14 +20,14 @@ from kiosk.events import (
     PrintJobUpdated,
 )
 from kiosk.lifecycle import State
-from tests.video.conftest import MakeSettings, RunningCabin
+from tests.video.conftest import MakeCabin, RunningCabin
 from tests.video.doctor_client import DoctorClient, wait_for
 from video.media_sdp import DEFAULT_HINT
 
 
 @pytest.fixture
 async def doctor(cabin: RunningCabin) -> AsyncIterator[DoctorClient]:
-    client = DoctorClient(cabin.url)
+    client = DoctorClient(cabin.hub_url)
     try:
         yield client
     finally:
@@ -45,70 +45,10 @@ def blood_pressure() -> Measurement:
     )
 
 
-async def test_wrong_password_refused_then_rate_limited(doctor: DoctorClient) -> None:
-    for _ in range(5):
-        response = await doctor.login(password="wrong")
-        assert response.status == 401
-        assert "kiosk_doctor" not in response.cookies
-    response = await doctor.login()  # right password, but too many failures before
-    assert response.status == 429
-    assert int(response.headers["Retry-After"]) > 0
-
-
-async def test_login_sets_a_strict_httponly_cookie(doctor: DoctorClient) -> None:
-    response = await doctor.login()
-    assert response.status == 200
-    cookie = response.cookies["kiosk_doctor"]
-    assert cookie["httponly"]
-    assert cookie["samesite"] == "Strict"
-    assert cookie["path"] == "/doctor"
-    page = await doctor.http.get(f"{doctor.base_url}/doctor")
-    assert "Console médecin" in await page.text()
-    assert 'id="join"' in await page.text()
-
-
-async def test_console_page_without_login_is_the_login_form(doctor: DoctorClient) -> None:
-    page = await doctor.http.get(f"{doctor.base_url}/doctor")
-    text = await page.text()
-    assert 'id="login-form"' in text
-    assert 'id="join"' not in text
-
-
-async def test_socket_requires_login_and_our_origin(doctor: DoctorClient) -> None:
-    response = await doctor.http.get(
-        f"{doctor.base_url}/doctor/ws", headers={"Origin": doctor.origin}
-    )
-    assert response.status == 401
-    await doctor.login()
-    response = await doctor.http.get(
-        f"{doctor.base_url}/doctor/ws", headers={"Origin": "https://evil.example"}
-    )
-    assert response.status == 403
-
-
-async def test_demo_login_only_with_the_token(doctor: DoctorClient, cabin: RunningCabin) -> None:
-    response = await doctor.http.get(f"{doctor.base_url}/doctor/demo-login?token=x")
-    assert response.status == 404  # not a demo daemon
-    cabin.ctx.demo_login_token = "s3cret-token"
-    response = await doctor.http.get(
-        f"{doctor.base_url}/doctor/demo-login?token=wrong", allow_redirects=False
-    )
-    assert response.status == 403
-    response = await doctor.http.get(
-        f"{doctor.base_url}/doctor/demo-login?token=s3cret-token", allow_redirects=False
-    )
-    assert response.status == 303
-    assert response.headers["Location"] == "/doctor"
-    await doctor.connect()  # the cookie opens the socket
-    state = await doctor.expect("state")
-    assert state["doctor"] == "Dr Claire Martin"
-
-
 async def test_malformed_messages_get_an_error_and_change_nothing(
     doctor: DoctorClient, cabin: RunningCabin
 ) -> None:
-    cabin.patient_waiting()
-    await doctor.login()
+    await cabin.patient_waiting()
     await doctor.connect()
     await doctor.expect("state", cabin_state="waiting")
     published = cabin.ctx.bus.published
@@ -133,11 +73,10 @@ async def test_join_connects_and_events_flow_both_ways(
     doctor: DoctorClient, cabin: RunningCabin
 ) -> None:
     bus = cabin.ctx.bus
-    cabin.patient_waiting()
+    await cabin.patient_waiting()
     async with bus.subscribe(
         MeasurementRequested, ChatMessage, PatientInstruction, CallStateChanged
     ) as seen:
-        await doctor.login()
         await doctor.connect()
         await doctor.send({"type": "join"})
         await wait_for(lambda: cabin.ctx.lifecycle.state is State.IN_CONSULTATION)
@@ -186,32 +125,28 @@ async def test_join_connects_and_events_flow_both_ways(
         assert component.consultation.peer is None  # type: ignore[attr-defined]
 
 
-async def test_doctor_absent_too_long_ends_in_checkout(make_settings: MakeSettings) -> None:
-    daemon = Daemon(make_settings(absent=10))
-    ctx = await daemon.start()
-    cabin = RunningCabin(daemon, ctx)
-    doctor = DoctorClient(cabin.url)
+async def test_doctor_absent_too_long_ends_in_checkout(make_cabin: MakeCabin) -> None:
+    cabin = await make_cabin(absent=10)
+    ctx = cabin.ctx
+    doctor = DoctorClient(cabin.hub_url)
     try:
-        cabin.patient_waiting()
+        await cabin.patient_waiting()
         async with ctx.bus.subscribe(ConsultationEndRequested) as ends:
-            await doctor.login()
             await doctor.connect()
             await doctor.send({"type": "join"})
             await wait_for(lambda: ctx.lifecycle.state is State.IN_CONSULTATION)
-            await doctor.close()  # the doctor's browser is gone
+            await doctor.hang_up()  # the doctor's browser is gone
             await wait_for(lambda: ctx.lifecycle.state is State.CHECKOUT, limit_s=20)
             end = ends.get_nowait()
             assert end is not None and end.by == "timeout"
     finally:
         await doctor.close()
-        await daemon.stop()
 
 
 async def test_prescription_problems_and_print_jobs_reach_the_doctor(
     doctor: DoctorClient, cabin: RunningCabin
 ) -> None:
-    cabin.patient_waiting()
-    await doctor.login()
+    await cabin.patient_waiting()
     await doctor.connect()
     await doctor.send({"type": "join"})
     await wait_for(lambda: cabin.ctx.lifecycle.state is State.IN_CONSULTATION)
@@ -238,10 +173,10 @@ async def test_prescription_problems_and_print_jobs_reach_the_doctor(
     paths = {p["path"] for p in error["problems"]}
     assert "prescriber.rpps" in paths  # bad Luhn check digit
     assert "items.0.duration" in paths  # neither duration nor quantity
-    # No patient identified by check-in here: the summary is refused, nothing printed.
-    await doctor.send({"type": "summary", "id": "s1", "text": "Bronchite virale."})
+    # A summary that is too long is refused at the hub, before the cabin.
+    await doctor.send({"type": "summary", "id": "s1", "text": "x" * 9000})
     refused = await doctor.expect("error", in_reply_to="s1")
-    assert "patient" in refused["message"]
+    assert "text" in refused["message"]
     cabin.ctx.bus.publish(
         PrintJobUpdated(
             document_id="doc-1",
@@ -254,14 +189,12 @@ async def test_prescription_problems_and_print_jobs_reach_the_doctor(
     assert (job["state"], job["message"]) == ("printing", "Impression en cours")
 
 
-async def test_exam_camera_shown_and_hidden_by_the_doctor(make_settings: MakeSettings) -> None:
-    daemon = Daemon(make_settings(exam=True))
-    ctx = await daemon.start()
-    cabin = RunningCabin(daemon, ctx)
-    doctor = DoctorClient(cabin.url)
+async def test_exam_camera_shown_and_hidden_by_the_doctor(make_cabin: MakeCabin) -> None:
+    cabin = await make_cabin(exam=True)
+    ctx = cabin.ctx
+    doctor = DoctorClient(cabin.hub_url)
     try:
-        cabin.patient_waiting()
-        await doctor.login()
+        await cabin.patient_waiting()
         await doctor.connect()
         state = await doctor.expect("state")
         assert state["exam_camera_available"] and not state["exam_camera_on"]
@@ -275,34 +208,18 @@ async def test_exam_camera_shown_and_hidden_by_the_doctor(make_settings: MakeSet
         await wait_for(lambda: doctor.frames > 20)  # camera and exam camera both arrive
     finally:
         await doctor.close()
-        await daemon.stop()
 
 
 async def test_no_exam_camera_is_a_clear_error(doctor: DoctorClient, cabin: RunningCabin) -> None:
-    await doctor.login()
+    await cabin.patient_waiting()
     await doctor.connect()
     await doctor.send({"type": "show_exam_camera", "id": "e1", "on": True})
     error = await doctor.expect("error", in_reply_to="e1")
     assert "no exam camera" in error["message"]
 
 
-class _Checkin:
-    def current_patient(self) -> dict[str, object]:
-        return {
-            "family_name": "Dupont",
-            "given_name": "Hélène",
-            "birth_date": "1948-03-02",
-            "sex": "F",
-            "age": 78,
-            "reason": "Toux",
-            "answers": {},
-        }
-
-
 async def test_summary_goes_to_the_printer(doctor: DoctorClient, cabin: RunningCabin) -> None:
-    cabin.ctx.components["checkin"] = _Checkin()  # type: ignore[assignment]
-    cabin.patient_waiting()
-    await doctor.login()
+    await cabin.patient_waiting()
     await doctor.connect()
     patient = await doctor.expect("patient")
     assert patient["patient"]["family_name"] == "Dupont"

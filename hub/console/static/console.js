@@ -1,11 +1,13 @@
 "use strict";
-// The doctor console: signaling WebSocket, the WebRTC call (the cabin offers, we answer),
-// the data channel, measurements, chat, call quality, prescription and summary.
+// The doctor console, served by the hub: the waiting room (queue.js), then the
+// consultation: signaling relayed by the hub to the cabin, the WebRTC call (the cabin
+// offers, we answer) peer to peer or through TURN, the data channel, measurements, chat,
+// call quality, prescription and summary.
 const $ = (id) => document.getElementById(id);
 const call = {
   ws: null, pc: null, dc: null, generation: 0, local: null, joined: false,
   cabinState: null, callState: null, lastStats: null, restartTimer: null,
-  examOn: false, videoTracks: [],
+  examOn: false, videoTracks: [], iceServers: [], icePolicy: "all", consultation: null,
 };
 const RESTART_GRACE_MS = 2000;   // "disconnected" this long: ask the cabin to restart
 const WS_RETRY_MS = 2000;
@@ -19,8 +21,6 @@ function connectSignaling() {
   call.ws = ws;
   ws.onopen = () => {
     $("link-state").textContent = "en ligne"; $("link-state").className = "ok";
-    // The socket came back during a call: the cabin closed its side, join again.
-    if (call.joined) sendSignal({ type: "join" });
   };
   ws.onmessage = (event) => onMessage(JSON.parse(event.data));
   ws.onclose = () => {
@@ -41,6 +41,19 @@ function sendRequest(msg) {
 
 // -- messages from the cabin ----------------------------------------------------------
 const handlers = {
+  hello: (msg) => {
+    call.iceServers = msg.ice_servers; call.icePolicy = msg.ice_policy;
+    $("doctor-name").textContent = msg.doctor.display_name;
+  },
+  queue: (msg) => Queue.snapshot(msg.entries),
+  queue_entry: (msg) => Queue.upsert(msg.entry),
+  queue_removed: (msg) => Queue.remove(msg.cabin_id),
+  consultation: onConsultation,
+  consultation_closed: onConsultationClosed,
+  cabin_link: (msg) => {
+    $("cabin-link").textContent = msg.online ? "" : "cabine injoignable (liaison coupée)";
+    $("cabin-link").className = msg.online ? "" : "warn";
+  },
   state: onState,
   patient: (msg) => showPatient(msg.patient),
   offer: onOffer,
@@ -61,8 +74,34 @@ function onMessage(msg) {
 }
 
 function onError(msg) {
+  if (msg.code === "replaced") call.ws = null;  // another tab took over: do not fight it
+  if (msg.code === "logged_out") { location.assign("/login"); return; }
   if (msg.problems && msg.problems.length) Prescription.showProblems(msg.problems);
   showError(msg.message);
+}
+
+// The hub gave us a patient (after "take", or again after a reload or a reconnection).
+function onConsultation(msg) {
+  const rejoined = call.consultation === msg.id;
+  call.consultation = msg.id;
+  $("queue-panel").hidden = true;
+  $("consultation-panel").hidden = false;
+  $("consultation-where").textContent = `${msg.site_name} · ${msg.cabin_id}`;
+  showError("");
+  if (!rejoined) resetConsultation();
+}
+
+function onConsultationClosed() {
+  closePeer();
+  call.joined = false;
+  call.consultation = null;
+  resetConsultation();
+  $("consultation-where").textContent = "";
+  $("cabin-state").textContent = "…";
+  $("call-state").textContent = "…";
+  $("patient").textContent = "Aucun patient.";
+  $("consultation-panel").hidden = true;
+  $("queue-panel").hidden = false;
 }
 
 const CABIN_STATES = {
@@ -82,7 +121,6 @@ function onState(msg) {
   $("cabin-state").dataset.state = msg.cabin_state;
   $("call-state").textContent = CALL_STATES[msg.call_state] || msg.call_state;
   $("call-state").dataset.state = msg.call_state;
-  $("doctor-name").textContent = msg.doctor || "";
   Prescription.fillPrescriber(msg.prescriber || { name: msg.doctor });
   const canJoin = msg.cabin_state === "waiting" || msg.cabin_state === "in_consultation";
   $("join").disabled = !canJoin;
@@ -92,8 +130,9 @@ function onState(msg) {
   $("exam-toggle").textContent = call.examOn ? "Masquer la caméra d'examen" : "Afficher la caméra d'examen";
   $("exam-video").hidden = !call.examOn;
   showInstruments(msg.instruments);
-  // A page reload during a consultation rejoins it.
-  if (msg.cabin_state === "in_consultation" && !call.joined) join();
+  // A page reload during a consultation rejoins it; after the hub's link came back, a
+  // call that is still up (peer to peer) is left alone.
+  if (msg.cabin_state === "in_consultation" && !callUp() && (!call.joined || !call.pc)) join();
   if (!canJoin) { closePeer(); call.joined = false; }
   // Nothing of one patient stays on the page for the next one.
   if (!["waiting", "in_consultation", "checkout"].includes(msg.cabin_state)) resetConsultation();
@@ -139,6 +178,10 @@ async function join() {
   sendSignal({ type: "join" });
 }
 
+function callUp() {
+  return call.pc !== null && ["connected", "completed"].includes(call.pc.iceConnectionState);
+}
+
 function closePeer() {
   if (call.pc) { call.pc.close(); call.pc = null; }
   call.dc = null;
@@ -146,9 +189,13 @@ function closePeer() {
 
 async function onOffer(msg) {
   closePeer();  // a restart from the cabin: a fresh connection, same page
-  const pc = new RTCPeerConnection({ iceServers: msg.ice_servers.map((s) => ({
-    urls: s.urls, username: s.username ?? undefined, credential: s.credential ?? undefined,
-  })) });
+  // The hub's STUN and TURN servers, with a short-lived credential of our own.
+  const pc = new RTCPeerConnection({
+    iceServers: call.iceServers.map((s) => ({
+      urls: s.urls, username: s.username ?? undefined, credential: s.credential ?? undefined,
+    })),
+    iceTransportPolicy: call.icePolicy,
+  });
   call.pc = pc;
   call.generation = msg.generation;
   call.videoTracks = [];
@@ -339,8 +386,8 @@ function wire() {
     if (confirm("Terminer la consultation ?")) sendRequest({ type: "end" });
   };
   $("logout").onclick = async () => {
-    await fetch("/doctor/logout", { method: "POST", credentials: "same-origin" });
-    location.reload();
+    await fetch("/logout", { method: "POST", credentials: "same-origin" });
+    location.assign("/login");
   };
   $("mute").onclick = () => toggleTrack("audio", $("mute"), "Couper le micro", "Rétablir le micro");
   $("camera").onclick = () => toggleTrack("video", $("camera"), "Couper la caméra", "Rétablir la caméra");
@@ -383,5 +430,6 @@ function toggleTrack(kind, button, onLabel, offLabel) {
 }
 
 wire();
+Queue.wire(sendSignal);
 connectSignaling();
 setInterval(() => { pageQuality().catch(() => {}); }, 2000);

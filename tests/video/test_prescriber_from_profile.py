@@ -1,19 +1,12 @@
-"""The logged-in doctor's account fills the prescriber fields the console left empty."""
+"""The doctor's hub account (the profile the hub sends with doctor_attached) fills the
+prescriber fields the console left empty."""
 
 from __future__ import annotations
 
-import pytest
-from pydantic import ValidationError
+from hub.shared.wire import DoctorProfile
+from video.printing import account_prescriber, with_account_prescriber
 
-from video.config import CallSettings, DoctorAccount
-from video.printing import with_account_prescriber
-
-DOCTOR = DoctorAccount(
-    username="demo",
-    display_name="Dr Claire Martin",
-    password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
-    rpps="10003456786",
-)
+DOCTOR = DoctorProfile(id="d1", display_name="Dr Claire Martin", rpps="10003456786")
 
 
 def test_empty_fields_come_from_the_account() -> None:
@@ -42,8 +35,6 @@ def test_no_prescriber_block_gets_one_and_malformed_is_left_to_validation() -> N
 
 
 def test_the_console_gets_the_account_fields_to_prefill() -> None:
-    from video.printing import account_prescriber
-
     assert account_prescriber(DOCTOR) == {
         "name": "Dr Claire Martin",
         "specialty": "Médecine générale",
@@ -68,23 +59,4 @@ def test_address_phone_and_email_come_from_the_account_too() -> None:
     assert merged["prescriber"]["address"] == "2 rue de Melun, 77000 Melun, France"
     assert merged["prescriber"]["email"] == "c.martin@example.fr"
     assert merged["prescriber"]["phone"] == "+33 6 12 34 56 78"  # typed: kept
-    from video.printing import account_prescriber
-
     assert account_prescriber(FULL)["phone"] == "+33 1 23 45 67 89"  # as printed
-
-
-def test_account_mentions_are_checked_when_the_configuration_loads() -> None:
-    base = {"username": "x", "display_name": "Dr X", "password_hash": "h"}
-    account = DoctorAccount.model_validate({**base, "phone": "01 23 45 67 89"})
-    assert account.phone == "+33123456789"  # normalised as on a prescription
-    bad = {
-        "rpps": "10003456780",  # wrong check digit
-        "phone": "12345",
-        "address": "2 rue de Melun, 77000 Melun",  # no country
-        "email": "c.martin@",
-    }
-    for field, value in bad.items():
-        with pytest.raises(ValidationError) as err:
-            CallSettings.model_validate({"doctors": [{**base, field: value}]})
-        (problem,) = err.value.errors()
-        assert problem["loc"] == ("doctors", 0, field)
