@@ -105,19 +105,17 @@ class Consultation:
         """The hub is unreachable: nothing goes to the console until it is back; the call
         itself goes on peer-to-peer. Without a call the doctor's absence timer runs."""
         self.channel = None
-        if self.call_state != "connected":
+        if self.call_state != "connected" or self.peer is None:
             self._start_absent_timer()
 
     async def detach(self, channel: DoctorChannel | None = None) -> None:
-        """The doctor closed the console (the hub says so)."""
+        """The doctor's console socket closed at the hub (a reload, a network blip, the
+        page closed). The call's media is peer-to-peer: while it flows the call goes on;
+        when the page is really gone its frames stop and the call restarts or ends like
+        any dead connection (``_check_frames``), and the absence timer runs."""
         if channel is not None and channel is not self.channel:
             return
-        self.channel = None
-        async with self._lock:
-            if self.peer is not None:
-                await self._close_peer()
-                self._set_call_state("reconnecting")
-            self._start_absent_timer()
+        self.channel_lost()
 
     async def send_snapshot(self) -> None:
         await self.send(self.state_message())

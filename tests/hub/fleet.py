@@ -170,7 +170,9 @@ async def check_in(
 ) -> None:
     """A patient checks in on the cabin's touchscreen API with a booking pushed to it."""
     assert daemon.ctx is not None and daemon.url is not None
-    push_appointment(daemon.ctx.appointments, code, given_name=given_name, family_name=family_name)
+    push_appointment(
+        daemon.ctx.appointments, code, given_name=given_name, family_name=family_name, sex="F"
+    )
     async with aiohttp.ClientSession(headers={HEADER: daemon.ctx.ui_token}) as http:
         for path, body in checkin_requests(code, family_name, given_name, "1948-03-02"):
             async with http.post(daemon.url + path, json=body) as resp:

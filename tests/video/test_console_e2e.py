@@ -1,12 +1,14 @@
-"""End to end: the real doctor console in headless Debian Chromium against the cabin
-daemon, inside a network namespace of its own that has only ``lo``.
+"""End to end: the hub's doctor console in headless Debian Chromium, the hub and a cabin
+daemon enrolled at it, inside a network namespace of its own that has only ``lo``.
 
 The outer test re-runs this file's inner test under ``unshare -n`` (so it can cut the
 loopback with nftables without touching the machine); the inner one drives the page with
-Playwright: login (a wrong password first), the waiting patient, join, frames decoded on
-both sides, a measurement shown live, chat and a "measure" request reaching the cabin's
-bus, a malformed signaling message refused, a network cut and recovery without a page
-load, a page reload that rejoins, and the end of the consultation."""
+Playwright: login (a wrong password first, then the second factor enrolled from the
+page's secret), the waiting room, "Prendre en charge", join, frames decoded on both
+sides, a measurement shown live, chat and a "measure" request reaching the cabin's bus,
+a malformed signaling message refused by the hub, a network cut (media and both links to
+the hub) and recovery without a page load, the console's socket dropping alone while the
+peer-to-peer call goes on, a page reload that rejoins, and the end of the consultation."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from typing import Any
 import pytest
 
 from devices.measurement import Measurement, Observation
+from hub.auth.totp import code_at
 from kiosk.events import (
     CallStateChanged,
     ChatMessage,
@@ -30,9 +34,10 @@ from kiosk.events import (
     MeasurementRequested,
     MeasurementTaken,
 )
-from kiosk.lifecycle import PATIENT_STATES, State
+from kiosk.lifecycle import State
 from tests.chromium import CHROMIUM, headless_chromium
-from tests.video.conftest import DOCTOR_PASSWORD, DOCTOR_USER, RunningCabin
+from tests.hub.fleet import DOCTOR_PASSWORD
+from tests.video.conftest import RunningCabin
 from tests.video.doctor_client import wait_for
 
 NETNS_ENV = "KIOSK_CALL_TEST_NETNS"
@@ -41,27 +46,6 @@ REPO = Path(__file__).resolve().parents[2]
 CUT_S = 6.0  # long enough for both sides to notice (the cabin after 4 s without frames)
 STEP_S = 25.0
 
-PATIENT = {
-    "family_name": "Dupont",
-    "given_name": "Hélène",
-    "birth_date": "1948-03-02",
-    "sex": "F",
-    "age": 78,
-    "reason": "Toux depuis dix jours",
-    "answers": {"Fièvre ?": "non", "Allergies ?": "pénicilline"},
-}
-
-
-class FakeCheckin:
-    """Stands in for the check-in component: the patient of the running session."""
-
-    def __init__(self, lifecycle: Any) -> None:
-        self.lifecycle = lifecycle
-
-    def current_patient(self) -> dict[str, Any] | None:
-        return PATIENT if self.lifecycle.state in PATIENT_STATES else None
-
-
 def test_console_end_to_end_in_own_network_namespace() -> None:
     if IN_NETNS:
         pytest.skip("this is the outer test; the inner one is running")
@@ -69,7 +53,7 @@ def test_console_end_to_end_in_own_network_namespace() -> None:
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing (scripts/debian-packages.txt installs it)")
     here = Path(__file__).relative_to(REPO)
-    inner = f"{here}::test_console_inner {here}::test_demo_link_call_inner"
+    inner = f"{here}::test_console_inner"
     script = (
         f"ip link set lo up && exec {sys.executable} -m pytest -q -p no:cacheprovider -x {inner}"
     )
@@ -83,7 +67,7 @@ def test_console_end_to_end_in_own_network_namespace() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
-    assert "2 passed" in result.stdout
+    assert "1 passed" in result.stdout
 
 
 def nft(*commands: str) -> None:
@@ -182,12 +166,32 @@ async def next_event(seen: Any, kind: type) -> Any:
                 return event
 
 
+async def log_in(page: Any, hub_url: str, username: str) -> None:
+    """At the hub's login page: a wrong password first, then the right one, then the
+    second factor enrolled from the page's secret (as an authenticator app would)."""
+    await page.goto(f"{hub_url}/doctor")  # not logged in: sent to /login
+    await page.wait_for_url("**/login")
+    await page.fill("#username", username)
+    await page.fill("#password", "not the password")
+    await page.click("#password-form button[type=submit]")
+    await page.wait_for_selector("#errors:has-text('incorrect')")
+    await page.fill("#password", DOCTOR_PASSWORD)
+    await page.click("#password-form button[type=submit]")
+    await page.wait_for_selector("#enrol-step:not([hidden]) svg")
+    secret = (await page.text_content("#secret") or "").strip()
+    await page.fill("#enrol-code", code_at(secret, datetime.now(UTC)))
+    await page.click("#enrol-form button[type=submit]")
+    await page.wait_for_selector("#recovery-codes li")
+    assert await page.locator("#recovery-codes li").count() == 10
+    await page.click("#recovery-done")
+    await page.wait_for_url("**/doctor")
+
+
 @pytest.mark.skipif(not IN_NETNS, reason="runs inside its own network namespace")
 async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
     ctx = cabin.ctx
-    ctx.components["checkin"] = FakeCheckin(ctx.lifecycle)  # type: ignore[assignment]
     consultation = ctx.components["call"].consultation  # type: ignore[attr-defined]
-    cabin.patient_waiting()
+    await cabin.patient_waiting()
     page = await browser.new_page()
 
     async def accept(dialog: Any) -> None:
@@ -195,19 +199,18 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
 
     page.on("dialog", accept)
 
-    # Login: a wrong password is refused, then the console.
-    await page.goto(f"{cabin.url}/doctor")
-    await page.fill("#username", DOCTOR_USER)
-    await page.fill("#password", "not the password")
-    await page.click("#login-button")
-    await page.wait_for_selector("#login-error:has-text('incorrect')")
-    await page.fill("#password", DOCTOR_PASSWORD)
-    await page.click("#login-button")
+    await log_in(page, cabin.hub_url, "dr.martin")
+    # The waiting room: the patient, then "Prendre en charge".
+    row = page.locator(".queue-entry[data-cabin=call-01]")
+    await row.wait_for()
+    text = await row.text_content() or ""
+    assert "Hélène" in text and "Douleur" in text and "Dupont" not in text
+    await row.locator("button.take").click()
+    await page.wait_for_selector("#consultation-panel:not([hidden])")
     await page.wait_for_selector("#cabin-state[data-state=waiting]")
     patient = await page.text_content("#patient")
     assert patient is not None
-    assert "Hélène Dupont" in patient and "Toux depuis dix jours" in patient
-    assert "pénicilline" in patient
+    assert "Hélène Dupont" in patient and "Douleur" in patient
 
     async with ctx.bus.subscribe(CallStateChanged, ChatMessage, MeasurementRequested) as seen:
         # Join: the call connects, frames are decoded on both sides.
@@ -288,13 +291,17 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         peer = consultation.peer
         await wait_for(lambda: peer.frames.video > 10, STEP_S)
 
-        # The signaling socket drops alone: the page reconnects it and rejoins.
+        # The console's socket to the hub drops alone: the page reconnects it, the hub
+        # attaches it to the cabin again, and the peer-to-peer call never stopped.
         generation = consultation.generation
         await page.evaluate("() => call.ws.close()")
-        await wait_call_state(seen, "reconnecting")
-        await wait_call_state(seen, "connected")
-        assert consultation.generation > generation
+        await wait_for(lambda: consultation.channel is None, STEP_S)
+        await wait_for(lambda: consultation.channel is not None, STEP_S)
+        await page.wait_for_selector("#link-state.ok")
+        assert consultation.generation == generation
+        assert consultation.call_state == "connected"
         assert await page.evaluate("() => window.samePage") == "yes"
+        await wait_page_frames_advance(page)
 
         # A page reload rejoins the same consultation (and shows what was measured).
         generation = consultation.generation
@@ -305,16 +312,16 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         await page.wait_for_selector("#measurements tr:has-text('131 mmHg')")
         await wait_page_frames_advance(page)
 
-        # The prescription: the doctor's account fills the prescriber's e-mail (the
-        # conftest's account has no address or phone: those stay empty).
-        assert await page.input_value("[data-path='prescriber.email']") == "c.martin@example.fr"
+        # The prescription: the doctor's hub account fills the prescriber's e-mail (the
+        # test account has no address or phone: those stay empty).
+        assert await page.input_value("[data-path='prescriber.email']") == "dr.martin@example.fr"
         assert await page.input_value("[data-path='prescriber.address']") == ""
         # The printer's problems show on the fields, then it prints.
         await page.fill("[data-path='prescriber.specialty']", "Médecine générale")
         await page.fill("[data-path='prescriber.rpps']", "10003456782")  # bad check digit
         await page.fill("[data-path='prescriber.address']", "2 rue de Melun, 77000 Melun, France")
         await page.fill("[data-path='prescriber.phone']", "01 23 45 67 89")
-        await page.fill("[data-path='prescriber.email']", "c.martin@example.fr")
+        await page.fill("[data-path='prescriber.email']", "dr.martin@example.fr")
         await page.fill("[data-path='items.0.medication']", "Paracétamol 500 mg comprimé")
         await page.fill("[data-path='items.0.posology']", "1 comprimé 3 fois par jour")
         await page.click("#sign-print")
@@ -332,37 +339,13 @@ async def test_console_inner(cabin: RunningCabin, browser: Any) -> None:
         await wait_for(lambda: ctx.lifecycle.state is State.CHECKOUT, STEP_S)
         await wait_call_state(seen, "ended")
 
-    # The patient leaves: nothing of them stays on the doctor's page.
+    # The patient leaves: the hub closes the consultation and the page is back to the
+    # waiting room, with nothing of them left.
     ctx.lifecycle.transition(State.AWAITING_DISINFECTION, "test: patient left")
-    await page.wait_for_selector("#cabin-state[data-state=awaiting_disinfection]")
+    await page.wait_for_selector("#queue-panel:not([hidden])")
     assert await page.input_value("[data-path='patient.family_name']") == ""
     assert await page.locator("#chat-log p").count() == 0
     assert await page.locator("#measurements tr").count() == 0
     assert "Dupont" not in (await page.text_content("body") or "")
+    assert "Hélène" not in (await page.text_content("body") or "")
     await page.close()
-
-
-@pytest.mark.skipif(not IN_NETNS, reason="runs inside its own network namespace")
-async def test_demo_link_call_inner(tmp_path: Path, browser: Any) -> None:
-    """The demo configuration as shipped: its printed link logs the demo doctor in and
-    the call connects over lo alone (ice_loopback, the demo doctor account)."""
-    import argparse
-
-    from kiosk.daemon import Daemon
-    from kiosk.demo import REPO_CONFIG, demo_settings
-
-    settings = demo_settings(argparse.Namespace(config=REPO_CONFIG, port=0), tmp_path)
-    daemon = Daemon(settings, demo_login_token="demo-link-token")
-    ctx = await daemon.start()
-    try:
-        cabin = RunningCabin(daemon, ctx)
-        cabin.patient_waiting()
-        page = await browser.new_page()
-        await page.goto(f"{cabin.url}/doctor/demo-login?token=demo-link-token")
-        await page.wait_for_selector("#cabin-state[data-state=waiting]")
-        await page.click("#join")
-        await wait_for(lambda: ctx.lifecycle.state is State.IN_CONSULTATION, STEP_S)
-        await wait_page_frames_advance(page)
-        await page.close()
-    finally:
-        await daemon.stop()

@@ -8,6 +8,7 @@ const call = {
   ws: null, pc: null, dc: null, generation: 0, local: null, joined: false,
   cabinState: null, callState: null, lastStats: null, restartTimer: null,
   examOn: false, videoTracks: [], iceServers: [], icePolicy: "all", consultation: null,
+  lastJoin: 0,
 };
 const RESTART_GRACE_MS = 2000;   // "disconnected" this long: ask the cabin to restart
 const WS_RETRY_MS = 2000;
@@ -132,7 +133,7 @@ function onState(msg) {
   showInstruments(msg.instruments);
   // A page reload during a consultation rejoins it; after the hub's link came back, a
   // call that is still up (peer to peer) is left alone.
-  if (msg.cabin_state === "in_consultation" && !callUp() && (!call.joined || !call.pc)) join();
+  if (msg.cabin_state === "in_consultation" && !callUp() && !callStarting()) join();
   if (!canJoin) { closePeer(); call.joined = false; }
   // Nothing of one patient stays on the page for the next one.
   if (!["waiting", "in_consultation", "checkout"].includes(msg.cabin_state)) resetConsultation();
@@ -174,12 +175,20 @@ async function localMedia() {
 
 async function join() {
   call.joined = true;
+  call.lastJoin = Date.now();
   try { await localMedia(); } catch (e) { showError(`Caméra/micro indisponibles : ${e.name}`); }
   sendSignal({ type: "join" });
 }
 
 function callUp() {
-  return call.pc !== null && ["connected", "completed"].includes(call.pc.iceConnectionState);
+  return call.pc !== null && call.pc.connectionState === "connected";
+}
+
+// A join or an offer under way (the cabin answers a join within a second; ICE takes a few).
+const JOIN_GRACE_MS = 8000;
+function callStarting() {
+  if (Date.now() - call.lastJoin < JOIN_GRACE_MS) return true;
+  return call.pc !== null && ["new", "connecting"].includes(call.pc.connectionState);
 }
 
 function closePeer() {
