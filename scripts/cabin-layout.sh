@@ -31,7 +31,8 @@ CABIN_FILES=(
     "systemd/audio/50-kiosk-echo-cancel.conf /etc/pipewire/pipewire.conf.d/50-kiosk-echo-cancel.conf"
 )
 # Directories install may create for them, deepest first: uninstall removes those left
-# empty (not Debian's own: /opt, /usr/local/lib, /var/lib/systemd).
+# empty (not Debian's own: /opt, /usr/local/lib, nor /var/lib/systemd/linger, which is
+# systemd-logind's StateDirectory: removed under a running logind, linger fails).
 CABIN_DIRS=(
     "$UNIT_DIR/kiosk.service.d"
     "$UNIT_DIR"
@@ -42,7 +43,6 @@ CABIN_DIRS=(
     /usr/local/lib/udev
     /etc/pipewire/pipewire.conf.d
     /etc/pipewire
-    /var/lib/systemd/linger
 )
 CABIN_UNITS=(kiosk.service kiosk-screen.service kiosk-ui.service)
 SCREEN_UNITS=(kiosk-screen.service kiosk-ui.service)

@@ -402,7 +402,7 @@ def test_security_scores_stay_as_the_readme_says(verify_root: Path, unit: str) -
 
 def test_uninstall_removes_what_install_added(destdir: Path) -> None:
     # Directories every Debian 12 system has, which stay.
-    for debian_dir in ("opt", "usr/local/lib", "var/lib/systemd", "etc"):
+    for debian_dir in ("opt", "usr/local/lib", "var/lib/systemd/linger", "etc"):
         (destdir / debian_dir).mkdir(parents=True, exist_ok=True)
     # Another program's files where the cabin's go: uninstall leaves them.
     other_unit = destdir / UNIT_DIR / "other.service"
