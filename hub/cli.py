@@ -18,6 +18,9 @@ T = TypeVar("T")
 
 
 def register(sub: Any) -> None:
+    from hub.demo.cli import add_demo_parser
+
+    add_demo_parser(sub)
     hub = sub.add_parser("hub", help="the central service: run it, enrol cabins, accounts")
     hsub = hub.add_subparsers(metavar="ACTION", required=True)
 
@@ -48,6 +51,10 @@ def register(sub: Any) -> None:
 
     _accounts_parser(hsub, "doctors", "doctors' accounts", role="doctor")
     _accounts_parser(hsub, "accounts", "any account (coordinator, technician...)", role=None)
+
+    from hub.booking.cli import register_tokens
+
+    register_tokens(hsub)
 
     aud = hsub.add_parser("audit", help="the latest audit entries")
     aud.add_argument("--limit", type=int, default=50)

@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy import select, update
 
 from hub.auth.web import LoginRoutes
+from hub.booking.routes import BookingRoutes
 from hub.cabins.gateway import CabinGateway
 from hub.console.routes import ConsoleRoutes
 from hub.context import HubContext
@@ -66,6 +67,7 @@ class Hub:
             self.gateway,
             self.console,
             MetricsRoutes(self.ctx, self.gateway),
+            BookingRoutes(self.ctx),
         ]
         self.stop_requested = asyncio.Event()
         self.url: str | None = None
