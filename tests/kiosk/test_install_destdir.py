@@ -484,3 +484,31 @@ def test_cups_needs_no_group_for_the_daemons_jobs() -> None:
     assert cancelled.returncode == 0, cancelled.stderr
     left = subprocess.run(["lpstat", "-o", "PDF"], capture_output=True, text=True, check=True)
     assert job.group(1) not in left.stdout
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_a_call_the_filter_denies_does_not_kill_the_daemon(tmp_path: Path) -> None:
+    # Found starting the installed unit under systemd: numpy (OpenBLAS) calls mbind() when
+    # imported, a call of @resources, which kiosk.service denies; with systemd's default
+    # action the daemon died of SIGSYS before it started. It must get an error instead.
+    trace = tmp_path / "trace"
+    subprocess.run(
+        [
+            "strace",
+            "-f",
+            "-e",
+            "trace=mbind",
+            "-o",
+            str(trace),
+            str(KIOSK.parent / "python"),
+            "-c",
+            "import numpy",
+        ],
+        capture_output=True,
+        check=True,
+    )
+    if "mbind(" not in trace.read_text():
+        pytest.skip("this numpy does not call mbind()")
+    text = (REPO / "systemd" / "kiosk.service").read_text()
+    assert "@resources" in " ".join(unit_setting(text, "SystemCallFilter"))
+    assert unit_setting(text, "SystemCallErrorNumber") == ["EPERM"]
