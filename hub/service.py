@@ -20,6 +20,9 @@ from hub.booking.routes import BookingRoutes
 from hub.cabins.gateway import CabinGateway
 from hub.console.routes import ConsoleRoutes
 from hub.context import HubContext
+from hub.fleet.alerts import AlertMonitor
+from hub.fleet.audit_page import AuditRoutes
+from hub.fleet.routes import FleetRoutes
 from hub.metrics import MetricsRoutes
 from hub.router import LocalRouter, Router
 from hub.settings import HubSettings
@@ -62,10 +65,14 @@ class Hub:
         )
         self.gateway = CabinGateway(self.ctx)
         self.console = ConsoleRoutes(self.ctx)
+        self.fleet = FleetRoutes(self.ctx)
+        self.alerts = AlertMonitor(self.ctx)
         self.parts: list[Part] = [
             LoginRoutes(self.ctx),
             self.gateway,
             self.console,
+            self.fleet,
+            AuditRoutes(self.ctx),
             MetricsRoutes(self.ctx, self.gateway),
             BookingRoutes(self.ctx),
         ]
@@ -78,6 +85,7 @@ class Hub:
         await sync_sites(self.db, self.settings)
         await self._mark_cabins_offline()
         await self.gateway.start()
+        await self.alerts.start()
         await self._serve()
         interval = watchdog_interval()
         if interval is not None:
@@ -113,7 +121,9 @@ class Hub:
 
     async def _close_sockets(self, app: web.Application) -> None:
         await self.gateway.stop()
+        await self.alerts.stop()
         await self.console.close_sockets()
+        await self.fleet.close_sockets()
 
     async def _serve(self) -> None:
         s = self.settings
