@@ -87,6 +87,7 @@ class AlertMonitor:
     """The loop that raises and clears alerts, and the webhook sender it feeds."""
 
     def __init__(self, ctx: HubContext) -> None:
+        """ValueError for a webhook URL that is not one: the hub does not start."""
         self.ctx = ctx
         self.webhook = WebhookSender(ctx)
         self.checks = 0  # completed checks (tests wait on it)
@@ -94,8 +95,6 @@ class AlertMonitor:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Refuses a webhook URL that is not one (the hub does not start)."""
-        self.webhook.check_settings()
         self.ctx.router.subscribe(FLEET_TOPIC, self._on_fleet)
         self.ctx.tasks.spawn(self._loop(), "fleet-alerts")
         self.ctx.tasks.spawn(self.webhook.loop(), "fleet-webhook")

@@ -90,14 +90,13 @@ class WebhookSender:
     def __init__(self, ctx: HubContext) -> None:
         self.ctx = ctx
         self.url = ctx.settings.alerts.webhook_url
+        if self.url is not None:
+            check_url(self.url)  # a hub with a URL that is not one does not start
         self.delivered = 0
+        self.rounds = 0  # finished rounds (tests wait on it)
         self._wake = asyncio.Event()
         self._failures = 0
         self._retry_at = 0.0  # time.monotonic() before which the receiver is left alone
-
-    def check_settings(self) -> None:
-        if self.url is not None:
-            check_url(self.url)
 
     def wake(self) -> None:
         self._wake.set()
@@ -117,6 +116,7 @@ class WebhookSender:
                     more = await self.deliver_due(http)
                 except Exception:  # the store may be briefly away: the next round tries again
                     log.exception("alert webhook: the round failed")
+                self.rounds += 1
                 wait = interval
                 if self._retry_at:
                     wait = min(wait, max(0.0, self._retry_at - time.monotonic()))

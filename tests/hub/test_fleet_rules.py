@@ -58,10 +58,16 @@ def kinds(found: list[rules.Condition]) -> list[str]:
 
 def test_a_healthy_cabin_raises_nothing() -> None:
     healthy = cabin_status(
-        instruments=[{"name": "tensiometre", "kind": "blood_pressure", "state": "ready",
-                      "battery_percent": 87}],
+        instruments=[
+            {
+                "name": "tensiometre",
+                "kind": "blood_pressure",
+                "state": "ready",
+                "battery_percent": 87,
+            }
+        ],
         printer={"state": "idle"},
-    )  # fmt: skip
+    )
     assert rules.conditions(facts(status=healthy), RULES, NOW) == []
 
 
@@ -121,11 +127,15 @@ def test_awaiting_disinfection_from_the_state_when_the_cabin_gave_no_time() -> N
 def test_battery_at_or_below_the_threshold(battery: int | None, raised: bool) -> None:
     status = cabin_status(
         instruments=[
-            {"name": "tensiometre", "kind": "blood_pressure", "state": "ready",
-             "battery_percent": battery},
+            {
+                "name": "tensiometre",
+                "kind": "blood_pressure",
+                "state": "ready",
+                "battery_percent": battery,
+            },
             {"name": "oxymetre", "kind": "pulse_oximeter", "state": "ready", "battery_percent": 90},
         ]
-    )  # fmt: skip
+    )
     found = rules.conditions(facts(status=status), RULES, NOW)
     assert kinds(found) == (["battery_low"] if raised else [])
     if raised:

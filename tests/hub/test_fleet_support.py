@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from hub.cabins import enrolment, ingest
 from hub.service import Hub
@@ -90,11 +90,6 @@ async def alerts_of(hub: Hub, cabin_id: str | None = None) -> list[Alert]:
         if cabin_id is not None:
             query = query.where(Alert.cabin_id == cabin_id)
         return list((await s.scalars(query)).all())
-
-
-async def count_alerts(hub: Hub) -> int:
-    async with hub.db.read() as s:
-        return int(await s.scalar(select(func.count()).select_from(Alert)) or 0)
 
 
 def keys_in(document: Any) -> Iterator[str]:

@@ -95,8 +95,11 @@ async def test_real_cabins_on_the_dashboard(hub: Hub, make_cabin: MakeCabin) -> 
         assert tensio["battery_percent"] == 87 and tensio["battery_low"] is False
         assert cabin["software_version"]
         assert cabin["hygiene_chain"] == {
-            "ok": True, "label": "vérifiée", "problem": None, "entries": 0,
-        }  # fmt: skip
+            "ok": True,
+            "label": "vérifiée",
+            "problem": None,
+            "entries": 0,
+        }
         assert fleet["alerts"] == [] and cabin["alerts"] == []
 
         # The live socket: the whole fleet first, then a change as it happens.
@@ -176,8 +179,12 @@ async def test_a_broken_hygiene_chain_shows_broken(hub: Hub) -> None:
     await row_cabin(hub, "moret-01")
     first = {"seq": 1, "session_id": "s-1", "ended_at": "2026-03-02T09:00:00+00:00"}
     first_hash = chain_hash(GENESIS_HASH, first)
-    await feed(hub, "moret-01", "hygiene_entry",
-               {"content": first, "prev_hash": GENESIS_HASH, "hash": first_hash})  # fmt: skip
+    await feed(
+        hub,
+        "moret-01",
+        "hygiene_entry",
+        {"content": first, "prev_hash": GENESIS_HASH, "hash": first_hash},
+    )
     tech = Console(str(hub.url), "tech")
     try:
         await tech.login()
@@ -190,8 +197,12 @@ async def test_a_broken_hygiene_chain_shows_broken(hub: Hub) -> None:
         second = {"seq": 2, "session_id": "s-2", "ended_at": "2026-03-02T10:00:00+00:00"}
         second_hash = chain_hash(first_hash, second)
         tampered = {**second, "session_id": "s-9"}
-        await feed(hub, "moret-01", "hygiene_entry",
-                   {"content": tampered, "prev_hash": first_hash, "hash": second_hash})  # fmt: skip
+        await feed(
+            hub,
+            "moret-01",
+            "hygiene_entry",
+            {"content": tampered, "prev_hash": first_hash, "hash": second_hash},
+        )
         _, fleet = await tech.get("/api/v1/fleet")
         chain = cabin_in(fleet, "moret-01")["hygiene_chain"]
         assert chain["ok"] is False and chain["label"] == "ROMPUE"
