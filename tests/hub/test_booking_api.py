@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -380,6 +381,7 @@ async def test_a_doctor_or_a_technician_gets_403_audited(booking_hub: Hub, clock
             status, body = await person.post("/api/v1/bookings", patient(paris(MONDAY, 10)))
             assert status == 403, body
             assert body["error"].startswith("Accès refusé")
+            assert (await person.get("/booking"))[0] == 403
     finally:
         for person in people:
             await person.close()
@@ -395,6 +397,7 @@ async def test_a_doctor_or_a_technician_gets_403_audited(booking_hub: Hub, clock
     for who in ("dr.martin", "tech"):
         assert (who, "access:booking", "/api/v1/sites") in refusals
         assert (who, "access:booking", "/api/v1/bookings") in refusals
+        assert (who, "access:booking", "/booking") in refusals
 
 
 async def test_a_coordinator_books_its_own_sites_from_the_hubs_page(
@@ -440,8 +443,16 @@ async def test_a_coordinator_books_its_own_sites_from_the_hubs_page(
         assert status == 201 and booking["created_by"] == "coord.nangis"
         status, cancelled = await coordinator.post(f"/api/v1/bookings/{booking['id']}/cancel", {})
         assert status == 200 and cancelled["cancelled_by"] == "coord.nangis"
+        async with coordinator.http.get(coordinator.url + "/booking") as resp:
+            assert resp.status == 200 and "Rendez-vous des cabines" in await resp.text()
+            assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
     finally:
         await coordinator.close()
+    async with (
+        aiohttp.ClientSession() as anonymous,
+        anonymous.get(f"{booking_hub.url}/booking", allow_redirects=False) as resp,
+    ):
+        assert (resp.status, resp.headers["Location"]) == (303, "/login")
     created = await audit_of(booking_hub, "booking_create")
     assert [(e.actor, e.actor_role, e.detail["via"]) for e in created] == [
         ("plateforme-rdv", "api", "token"),
