@@ -17,11 +17,13 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import audit
 from hub.cabins import enrolment, feed, ingest
 from hub.cabins.presence import Presence
-from hub.console.queue import QUEUE_TOPIC, update_waiting
+from hub.cabins.writes import Writes
+from hub.console.queue import QUEUE_TOPIC, QueueChange, update_waiting
 from hub.context import HubContext
 from hub.shared import wire
 from hub.store.models import Cabin, Site
@@ -71,7 +73,9 @@ class CabinGateway:
     def __init__(self, ctx: HubContext) -> None:
         self.ctx = ctx
         self.connections: dict[str, CabinConnection] = {}
-        self.presence = Presence(ctx, self.connections)
+        # Frames' writes go through one writer, several frames a transaction (writes.py).
+        self.writes = Writes(ctx.db)
+        self.presence = Presence(ctx, self.connections, self.writes)
         self.heartbeats = 0
         self.outbox_items = 0
 
@@ -83,6 +87,7 @@ class CabinGateway:
 
     async def start(self) -> None:
         self.ctx.router.subscribe(BOOKINGS_TOPIC, self._on_bookings)
+        self.ctx.tasks.spawn(self.writes.loop(), "cabin-writes")
         self.ctx.tasks.spawn(self.presence.loop(), "cabin-presence")
 
     async def stop(self) -> None:
@@ -187,7 +192,8 @@ class CabinGateway:
     async def _welcome(self, connection: CabinConnection, hello: wire.Hello) -> None:
         now = self.ctx.clock()
         settings = self.ctx.settings
-        async with self.ctx.db.transaction() as s:
+
+        async def hello_applied(s: AsyncSession) -> tuple[int, Site | None]:
             cabin = await s.get(Cabin, connection.cabin_id, with_for_update=True)
             assert cabin is not None
             if cabin.outbox_epoch != hello.outbox_epoch:
@@ -196,9 +202,10 @@ class CabinGateway:
                 cabin.last_outbox_seq = 0
             cabin.software_version = hello.software_version or cabin.software_version
             cabin.appointments_cursor = hello.appointments_cursor
-            acked = cabin.last_outbox_seq
-            site_row = await s.get(Site, cabin.site_code)
             await self.presence.online(s, cabin, now)
+            return cabin.last_outbox_seq, await s.get(Site, cabin.site_code)
+
+        acked, site_row = await self.writes.run(hello_applied)
         site = settings.site(connection.site_code)
         if site is None or site_row is None:
             await connection.close(wire.CLOSE_AUTH_REFUSED, "the cabin's site is not configured")
@@ -245,29 +252,41 @@ class CabinGateway:
             message = {**frame.message, "_cabin": connection.cabin_id}
             await self.ctx.router.to_console(frame.consultation_id, message)
         elif isinstance(frame, wire.AppointmentsApplied):
-            async with self.ctx.db.transaction() as s:
+            cursor = frame.cursor
+
+            async def cursor_stored(s: AsyncSession) -> None:
                 cabin = await s.get(Cabin, connection.cabin_id)
                 if cabin is not None:
-                    cabin.appointments_cursor = max(cabin.appointments_cursor, frame.cursor)
+                    cabin.appointments_cursor = max(cabin.appointments_cursor, cursor)
+
+            await self.writes.run(cursor_stored)
             await self._push_appointments(connection, frame.cursor)
         elif isinstance(frame, wire.Hello):
             raise wire.FrameInvalid("hello was already said")
 
     async def _outbox(self, connection: CabinConnection, item: wire.OutboxItem) -> None:
         now = self.ctx.clock()
-        try:
-            async with self.ctx.db.transaction() as s:
-                applied = await ingest.apply_item(s, connection.cabin_id, item, now)
-        except wire.FrameInvalid as exc:
+
+        async def item_applied(s: AsyncSession) -> ingest.Applied | wire.FrameInvalid:
+            try:
+                return await ingest.apply_item(s, connection.cabin_id, item, now)
+            except wire.FrameInvalid as exc:  # raised before any write: the batch goes on
+                return exc
+
+        async def item_refused(s: AsyncSession, exc: wire.FrameInvalid) -> None:
+            cabin = await s.get(Cabin, connection.cabin_id, with_for_update=True)
+            if cabin is not None and item.seq > cabin.last_outbox_seq:
+                cabin.last_outbox_seq = item.seq
+            audit.record(
+                s, at=now, actor=connection.cabin_id, role="cabin", action="outbox_item",
+                target=f"{item.kind}#{item.seq}", outcome="refused", reason=exc.message,
+            )  # fmt: skip
+
+        applied = await self.writes.run(item_applied)
+        if isinstance(applied, wire.FrameInvalid):
             # Refused but acknowledged, so that what follows it still flows; audited.
-            async with self.ctx.db.transaction() as s:
-                cabin = await s.get(Cabin, connection.cabin_id, with_for_update=True)
-                if cabin is not None and item.seq > cabin.last_outbox_seq:
-                    cabin.last_outbox_seq = item.seq
-                audit.record(
-                    s, at=now, actor=connection.cabin_id, role="cabin", action="outbox_item",
-                    target=f"{item.kind}#{item.seq}", outcome="refused", reason=exc.message,
-                )  # fmt: skip
+            exc = applied
+            await self.writes.run(lambda s: item_refused(s, exc))
             await connection.send(wire.ErrorFrame(type="error", message=exc.message))
             await connection.send(wire.Ack(type="ack", seq=item.seq))
             return
@@ -289,11 +308,11 @@ class CabinGateway:
             )
 
     async def _waiting(self, connection: CabinConnection, frame: wire.WaitingPatientFrame) -> None:
-        async with self.ctx.db.transaction() as s:
+        async def stored(s: AsyncSession) -> QueueChange | None:
             cabin = await s.get(Cabin, connection.cabin_id)
-            if cabin is None:
-                return
-            change = await update_waiting(s, cabin, frame)
+            return None if cabin is None else await update_waiting(s, cabin, frame)
+
+        change = await self.writes.run(stored)
         if change is not None:
             await self.ctx.router.publish(QUEUE_TOPIC, change.message())
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.cabins.writes import Writes
 from hub.context import HubContext
 from hub.shared import wire
 from hub.store.models import Cabin
@@ -29,9 +30,12 @@ CHECK_INTERVAL_S = 1.0
 
 
 class Presence:
-    def __init__(self, ctx: HubContext, connections: dict[str, CabinConnection]) -> None:
+    def __init__(
+        self, ctx: HubContext, connections: dict[str, CabinConnection], writes: Writes
+    ) -> None:
         self.ctx = ctx
         self.connections = connections
+        self.writes = writes
         self._revocations_since: datetime = ctx.clock() - timedelta(seconds=5)
         self._last_flush = time.monotonic()
 
@@ -43,12 +47,15 @@ class Presence:
 
     async def offline(self, cabin_id: str) -> None:
         now = self.ctx.clock()
-        async with self.ctx.db.transaction() as s:
+
+        async def stored(s: AsyncSession) -> None:
             await s.execute(
                 update(Cabin)
                 .where(Cabin.id == cabin_id)
                 .values(online=False, offline_since=now, last_seen_at=now)
             )
+
+        await self.writes.run(stored)
         log.info("cabin %s disconnected", cabin_id)
 
     async def loop(self) -> None:
@@ -86,5 +93,8 @@ class Presence:
             return
         now = self.ctx.clock()
         ids = list(self.connections)
-        async with self.ctx.db.transaction() as s:
+
+        async def stored(s: AsyncSession) -> None:
             await s.execute(update(Cabin).where(Cabin.id.in_(ids)).values(last_seen_at=now))
+
+        await self.writes.run(stored)
