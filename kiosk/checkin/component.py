@@ -171,7 +171,9 @@ class CheckinComponent(Component):
     async def enter_code(self, request: web.Request) -> web.Response:
         patient = self._patient_at("code")
         body = await _body(request, CodeIn)
-        appt = await asyncio.to_thread(self.ctx.appointments.find_by_code, body.code)
+        appt = await asyncio.to_thread(
+            self.ctx.appointments.find_by_code, body.code, self.ctx.lifecycle.clock()
+        )
         if appt is None:
             raise Refused(404, "unknown_code", "Code inconnu.")
         patient.appointment_id = appt.id
