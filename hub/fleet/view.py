@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.roles import allowed, serves_site
 from hub.auth.sessions import Principal
 from hub.fleet import words
-from hub.fleet.rules import PRINTER_ERROR_STATES, SEVERITY, Severity, parse_status, site_facts
+from hub.fleet.rules import (
+    PRINTER_ERROR_STATES,
+    SEVERITY,
+    Severity,
+    base_of,
+    parse_status,
+    site_facts,
+)
 from hub.settings import HubSettings
 from hub.shared.wire import CabinStatus
 from hub.store.models import Alert, Cabin, HygieneEntryRow
@@ -31,7 +38,8 @@ class AlertView(_View):
     kind: str
     severity: Severity
     cabin_id: str
-    message: str
+    label: str  # short, for the cabin's row: "Batterie faible : tensiometre"
+    message: str  # whole, for the list and the webhook
     raised_at: datetime
     sent_at: datetime | None
     attempts: int
@@ -45,12 +53,19 @@ class AlertView(_View):
             kind=alert.kind,
             severity=SEVERITY.get(alert.kind, "warning"),
             cabin_id=alert.cabin_id,
+            label=alert_label(alert),
             message=alert.message,
             raised_at=alert.raised_at,
             sent_at=alert.sent_at,
             attempts=alert.attempts,
             last_error=alert.last_error,
         )
+
+
+def alert_label(alert: Alert) -> str:
+    label = words.label(words.ALERT_KINDS, alert.kind)
+    parts = base_of(alert.key).split(":", 2)  # kind, cabin, and the instrument if any
+    return f"{label} : {parts[2]}" if len(parts) == 3 else label
 
 
 class Connection(_View):

@@ -53,6 +53,16 @@ PRINTER_STATES = {
     "none": "aucune",
 }
 
+ALERT_KINDS = {
+    "offline": "Hors ligne",
+    "out_of_service": "Hors service",
+    "awaiting_disinfection": "Désinfection en retard",
+    "battery_low": "Batterie faible",
+    "printer_error": "Imprimante en erreur",
+    "paper_low": "Papier bientôt épuisé",
+    "hygiene_chain": "Journal d'hygiène rompu",
+}
+
 CALL_STATES = {
     "waiting": "en attente",
     "connecting": "connexion",

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from hub.cabins import enrolment
+from hub.fleet import view
 from hub.service import Hub
 from hub.store.models import Alert, Cabin
 from kiosk.daemon import Daemon
@@ -184,6 +185,7 @@ async def test_an_instrument_battery_running_down(hub: Hub, make_cabin: MakeCabi
     assert alert.kind == "battery_low"
     assert alert.key.startswith("battery_low:nangis-01:tensiometre@")
     assert "batterie de tensiometre (tensiomètre) à 20 % (seuil 20 %)" in alert.message
+    assert view.alert_label(alert) == "Batterie faible : tensiometre"
     await measure_with(95)  # a new battery
     await hub.alerts.check()
     (alert,) = await alerts_of(hub)

@@ -213,6 +213,7 @@ async def test_a_broken_hygiene_chain_shows_broken(hub: Hub) -> None:
         _, fleet = await tech.get("/api/v1/fleet")
         (alert,) = cabin_in(fleet, "moret-01")["alerts"]
         assert alert["kind"] == "hygiene_chain" and alert["severity"] == "critical"
+        assert alert["label"] == "Journal d'hygiène rompu"
         assert "ne se vérifie plus" in alert["message"]
         assert fleet["alerts"] == [alert]
     finally:

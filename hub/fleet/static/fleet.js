@@ -84,7 +84,11 @@ function alertsCell(c) {
   const td = el("td", null, "cabin-alerts");
   if (!c.alerts.length) { td.append(el("span", "—", "muted")); return td; }
   const ul = el("ul");
-  for (const a of c.alerts) ul.append(el("li", a.message, `alert-${a.severity}`));
+  for (const a of c.alerts) {
+    const li = el("li", a.label, `alert-${a.severity}`);
+    li.title = a.message;
+    ul.append(li);
+  }
   td.append(ul);
   return td;
 }
@@ -123,7 +127,7 @@ function siteSection(site, cabins) {
 function alertItem(a) {
   const li = el("li", null, `alert-${a.severity}`);
   li.dataset.alert = a.key;
-  li.append(el("span", a.message), " ", el("span", `(${timeText(a.raised_at)})`, "muted small"));
+  li.append(el("span", a.message), " ", el("span", `(levée le ${timeText(a.raised_at)})`, "muted small"));
   let delivery = "";
   if (a.sent_at) delivery = `transmise ${timeText(a.sent_at)}`;
   else if (a.last_error) delivery = `non transmise (${a.attempts} essai${a.attempts > 1 ? "s" : ""} : ${a.last_error})`;
