@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
 from hub.service import Hub
@@ -39,6 +41,7 @@ class Dashboard:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.messages: list[dict[str, Any]] = []
         self.cabins: dict[str, dict[str, Any]] = {}
+        self.alerts: list[dict[str, Any]] = []
         self._reader: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -56,6 +59,8 @@ class Dashboard:
                     self.cabins = {c["id"]: c for s in data["sites"] for c in s["cabins"]}
                 elif data["type"] == "cabins":
                     self.cabins.update({c["id"]: c for c in data["cabins"]})
+                if "alerts" in data:
+                    self.alerts = data["alerts"]
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -140,7 +145,10 @@ async def test_real_cabins_on_the_dashboard(hub: Hub, make_cabin: MakeCabin) -> 
         await tech.close()
 
 
-async def test_nothing_of_a_waiting_patient(hub: Hub, make_cabin: MakeCabin) -> None:
+async def test_nothing_of_a_waiting_patient(
+    hub: Hub, make_cabin: MakeCabin, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="hub.fleet")
     nangis = await make_cabin("nangis-01", "NAN231")
     await until(lambda: len(hub.gateway.connections) == 1, what="the cabin connected")
     tech = Console(str(hub.url), "tech")
@@ -170,6 +178,23 @@ async def test_nothing_of_a_waiting_patient(hub: Hub, make_cabin: MakeCabin) -> 
         for message in dashboard.messages:
             assert_no_patient(message, *secrets)
         assert cabin_in(fleet, "nangis-01")["state"]["code"] == "waiting"
+
+        # The booth fails while the patient waits: the alert names the cabin, not them.
+        assert nangis.ctx is not None
+        nangis.ctx.lifecycle.transition(State.OUT_OF_SERVICE, "test: door sensor")
+        await until(
+            lambda: any(a["kind"] == "out_of_service" for a in dashboard.alerts),
+            what="the alert, live",
+        )
+        _, fleet = await tech.get("/api/v1/fleet")
+        assert fleet["alerts"] and fleet["alerts"] == dashboard.alerts
+        assert_no_patient(fleet, *secrets)
+        for message in dashboard.messages:
+            assert_no_patient(message, *secrets)
+        fleet_logs = [r.getMessage() for r in caplog.records if r.name.startswith("hub.fleet")]
+        assert any("ALERTE out_of_service" in line for line in fleet_logs)
+        for word in secrets:
+            assert not any(word in line for line in fleet_logs), word
     finally:
         await dashboard.close()
         await tech.close()
