@@ -22,11 +22,12 @@ from aiohttp import WSMsgType, web
 
 from hub import audit
 from hub.auth.accounts import doctor_profile
-from hub.auth.roles import serves_site
+from hub.auth.roles import ALL_SITES
 from hub.auth.sessions import Principal, principal
 from hub.cabins.gateway import CABIN_LINK_TOPIC
 from hub.console import queue
 from hub.context import HubContext
+from hub.router import Router
 from hub.shared import console_messages as cm
 from hub.shared import wire
 from hub.store.models import Consultation, Site
@@ -41,10 +42,63 @@ AUDITED = {"join": "join", "prescription": "prescription", "end": "consultation_
 
 
 class ConsoleRegistry:
-    """The open console of each consultation in this process (a reload replaces it)."""
+    """The open consoles of this process: the one of each consultation (a reload replaces
+    it), and every console by the sites it serves. The registry, not each console, takes
+    the queue's and the cabins' news: a change goes only to the consoles of its site,
+    encoded once (with 400 consoles, each filtering every change and encoding its own
+    copy cost more than the sending)."""
 
     def __init__(self) -> None:
         self.by_consultation: dict[str, DoctorSocket] = {}
+        self._sockets: set[DoctorSocket] = set()
+        self._by_site: dict[str, set[DoctorSocket]] = {}  # ALL_SITES is a key too
+        self._router: Router | None = None
+
+    def add(self, socket: DoctorSocket) -> None:
+        if self._router is None:
+            self._router = socket.ctx.router
+            self._router.subscribe(queue.QUEUE_TOPIC, self._on_queue)
+            self._router.subscribe(CABIN_LINK_TOPIC, self._on_cabin_link)
+        self._sockets.add(socket)
+        for site in socket.who.sites:
+            self._by_site.setdefault(site, set()).add(socket)
+
+    def remove(self, socket: DoctorSocket) -> None:
+        self._sockets.discard(socket)
+        for site in socket.who.sites:
+            sockets = self._by_site.get(site)
+            if sockets is not None:
+                sockets.discard(socket)
+                if not sockets:
+                    del self._by_site[site]
+        if not self._sockets and self._router is not None:
+            self._router.unsubscribe(queue.QUEUE_TOPIC, self._on_queue)
+            self._router.unsubscribe(CABIN_LINK_TOPIC, self._on_cabin_link)
+            self._router = None
+
+    async def _on_queue(self, message: dict[str, Any]) -> None:
+        site = message.get("site")
+        if not isinstance(site, str):
+            return
+        targets = self._by_site.get(site, set()) | self._by_site.get(ALL_SITES, set())
+        if not targets:
+            return
+        text = json.dumps({k: v for k, v in message.items() if k != "site"}, ensure_ascii=False)
+        for socket in targets:
+            try:
+                await socket.send_text(text)
+            except Exception:  # one console's failure must not starve the others
+                log.exception("console: a queue change failed")
+
+    async def _on_cabin_link(self, message: dict[str, Any]) -> None:
+        cabin_id = message.get("cabin_id")
+        for socket in list(self._sockets):
+            consultation = socket.consultation
+            if consultation is not None and consultation.cabin_id == cabin_id:
+                try:
+                    await socket.on_cabin_link(message)
+                except Exception:  # one console's failure must not starve the others
+                    log.exception("console: the cabin's link news failed")
 
 
 class DoctorSocket:
@@ -70,9 +124,12 @@ class DoctorSocket:
     # -- sending ---------------------------------------------------------------------
 
     async def send(self, message: dict[str, Any]) -> None:
+        if not self.ws.closed:
+            await self.send_text(json.dumps(message, ensure_ascii=False))
+
+    async def send_text(self, text: str) -> None:
         if self.ws.closed:
             return
-        text = json.dumps(message, ensure_ascii=False)
         async with self._send_lock:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await self.ws.send_str(text)
@@ -85,8 +142,7 @@ class DoctorSocket:
     # -- the socket's life -----------------------------------------------------------
 
     async def run(self) -> None:
-        self.ctx.router.subscribe(queue.QUEUE_TOPIC, self._on_queue)
-        self.ctx.router.subscribe(CABIN_LINK_TOPIC, self._on_cabin_link)
+        self.registry.add(self)  # before the queue's snapshot: no change falls between
         recheck = self.ctx.tasks.spawn(self._recheck_session(), "console-session-check")
         try:
             await self._greet()
@@ -95,8 +151,7 @@ class DoctorSocket:
                     await self._on_text(msg.data)
         finally:
             recheck.cancel()
-            self.ctx.router.unsubscribe(queue.QUEUE_TOPIC, self._on_queue)
-            self.ctx.router.unsubscribe(CABIN_LINK_TOPIC, self._on_cabin_link)
+            self.registry.remove(self)
             await self._leave()
 
     async def _greet(self) -> None:
@@ -270,14 +325,9 @@ class DoctorSocket:
             return
         await self.send(message)
 
-    # -- the fleet's news ------------------------------------------------------------
+    # -- the fleet's news (the registry hands each console its own) -------------------
 
-    async def _on_queue(self, message: dict[str, Any]) -> None:
-        site = message.get("site")
-        if isinstance(site, str) and serves_site(set(self.who.sites), site):
-            await self.send({k: v for k, v in message.items() if k != "site"})
-
-    async def _on_cabin_link(self, message: dict[str, Any]) -> None:
+    async def on_cabin_link(self, message: dict[str, Any]) -> None:
         consultation = self.consultation
         if consultation is None or message.get("cabin_id") != consultation.cabin_id:
             return
