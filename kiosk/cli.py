@@ -51,10 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--log-level", default="INFO")
     run.set_defaults(handler=cmd_run)
 
-    from kiosk.demo import add_demo_parser
     from kiosk.hub_link.enrol import add_enrol_parser
 
-    add_demo_parser(sub)
     add_enrol_parser(sub)
 
     config = sub.add_parser("config", help="check a configuration file or print its schema")

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-HEADER = "X-Kiosk-UI-Token"
-FILENAME = "ui-token"
+from hub.shared.cabin_api import UI_TOKEN_FILE, UI_TOKEN_HEADER
+
+HEADER = UI_TOKEN_HEADER
+FILENAME = UI_TOKEN_FILE
 
 
 def create_token(state_dir: Path) -> str:

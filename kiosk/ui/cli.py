@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
     ui.add_argument("--url", help="daemon URL (default: from <state_dir>/runtime.json)")
     ui.add_argument("--state-dir", type=Path, help="where the daemon keeps ui-token")
     ui.add_argument("--voice", action="store_true", help="spoken guidance on (espeak-ng)")
+    ui.add_argument("--notice", default="", help=argparse.SUPPRESS)  # the demo's bottom line
     ui.set_defaults(handler=cmd_ui)
 
 
@@ -46,7 +47,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if not (state_dir / FILENAME).is_file():
         print(f"kiosk ui: no {FILENAME} in {state_dir}", file=sys.stderr)
         return 1
-    asyncio.run(run_screen(url, state_dir, inactivity_s=inactivity_s, voice=args.voice))
+    asyncio.run(
+        run_screen(url, state_dir, inactivity_s=inactivity_s, voice=args.voice, notice=args.notice)
+    )
     return 0
 
 

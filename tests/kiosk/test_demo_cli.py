@@ -1,6 +1,7 @@
-"""`kiosk demo` as a newcomer runs it: a real process, its printed lines, live simulated
-readings, the printed doctor link that logs in (and opens the console's socket), and a
-fresh cabin at every run."""
+"""`kiosk demo` as a newcomer runs it: a real process (a hub and three cabin daemons), its
+printed lines, live simulated readings, the simulated patients of Chelles and Moret in
+the doctor's waiting room, the printed links that log each role in, the printed
+password and TOTP code that log in the normal way, and a fresh fleet at every run."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from hub.auth.totp import code_at
+from hub.demo.accounts import DEMO_TOTP_SECRET
 from tests.kiosk.process import REPO
 from tests.polling import until
 from tests.terminal import drain_until_exit, read_until, spawn_in_terminal
-from video.auth import COOKIE_NAME
 
 START_S = 30.0  # a demo starts in ~2 s here; allow for a loaded machine
 READINGS_S = 20.0  # the simulated instruments give a first reading within a few seconds
@@ -85,19 +88,23 @@ def readings(status: dict[str, Any]) -> dict[str, Any]:
     return {i["name"]: i["last"] for i in status["instruments"] if i.get("last")}
 
 
-async def test_demo_prints_its_links_and_serves_a_live_cabin() -> None:
+async def test_demo_prints_its_links_and_serves_a_live_fleet() -> None:
     async with (
         demo_process("--simulated-patient") as demo,
-        aiohttp.ClientSession() as http,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
     ):
+        hub = await demo.line_starting("Hub: ")
         console = await demo.line_starting("Doctor console: ")
+        coordinator = await demo.line_starting("Coordinator screen: ")
+        fleet = await demo.line_starting("Fleet dashboard: ")
+        logins = await demo.line_starting("Logins at ")
         status_url = await demo.line_starting("Status: ")
-        assert console.startswith("http://127.0.0.1:") and "/doctor/demo-login?token=" in console
-        assert status_url.endswith("/api/status") and status_url.startswith("http://127.0.0.1:")
-        assert "123456" in await demo.line_starting("Appointment code: ")
+        code = (await demo.line_starting("Appointment code: ")).split()[0]
         await demo.line_starting("Simulated patient: checked in")
+        assert hub.startswith("http://127.0.0.1:") and console.startswith(f"{hub}/demo-login?")
+        assert "demo / demo-doctor-pass" in logins and len(code) == 6 and code.isdigit()
 
-        # The simulated instruments: every one of them gives coded readings.
+        # The simulated instruments of the Nangis cabin: every one gives coded readings.
         async def all_read() -> dict[str, Any] | None:
             status = await demo.status(http, status_url)
             got = readings(status)
@@ -108,34 +115,49 @@ async def test_demo_prints_its_links_and_serves_a_live_cabin() -> None:
         )
         assert status is not None
         assert status["state"] == "waiting" and status["locked"] is True
+        assert status["hub"]["state"] == "online"
         blood_pressure = readings(status)["tensiometre"]["observations"]
         assert {o["code"] for o in blood_pressure} >= {"8480-6", "8462-4"}
-        assert all(o["unit"] == "mm[Hg]" for o in blood_pressure if o["code"] != "8867-4")
 
-        # The printed link logs the demo doctor in: a redirect that sets the cookie.
-        doctor_page = console.split("/doctor/")[0] + "/doctor"
-        async with http.get(doctor_page) as resp:
-            assert resp.status == 200 and 'id="join"' not in await resp.text()
-        wrong = console.split("token=")[0] + "token=not-the-token"
+        # Each printed link logs its role in, to its own page; a wrong token does not.
+        wrong = console.split("token=")[0] + "token=not-the-token&role=doctor"
         async with http.get(wrong, allow_redirects=False) as resp:
             assert resp.status == 403
-        async with http.get(console, allow_redirects=False) as resp:
-            assert resp.status == 303 and resp.headers["Location"] == "/doctor"
-            cookie = resp.cookies[COOKIE_NAME]
-            assert cookie["httponly"] and cookie["samesite"] == "Strict"
-            cookies = {COOKIE_NAME: cookie.value}
-        base = console.split("/doctor/")[0]
-        async with aiohttp.ClientSession(cookies=cookies) as doctor:
-            async with doctor.get(doctor_page) as resp:
-                assert resp.status == 200
-                page = await resp.text()
-            assert 'id="join"' in page and "<title>Console médecin</title>" in page
-            # The console's socket knows the demo doctor and the simulated instruments.
-            async with doctor.ws_connect(f"{base}/doctor/ws", headers={"Origin": base}) as ws:
-                state = await ws.receive_json(timeout=10)
-        assert state["type"] == "state"
-        assert "démonstration" in state["doctor"]
-        assert {i["name"] for i in state["instruments"]} >= {"tensiometre"}
+        for link, page in ((coordinator, "/booking"), (fleet, "/fleet"), (console, "/doctor")):
+            async with http.get(link, allow_redirects=False) as resp:
+                assert resp.status == 303 and resp.headers["Location"] == page, link
+                cookie = resp.cookies["kiosk_hub"]
+                assert cookie["httponly"] and cookie["samesite"] == "Strict"
+        async with http.get(f"{hub}/doctor") as resp:
+            assert resp.status == 200
+            assert "<title>Console médecin</title>" in await resp.text()
+        # The waiting room: Hélène at Nangis and the simulated patients of the others.
+        async with http.ws_connect(f"{hub}/doctor/ws", headers={"Origin": hub}) as ws:
+
+            async def three_waiting() -> bool:
+                msg = await ws.receive_json(timeout=30)
+                if msg["type"] == "queue":
+                    waiting.update({e["cabin_id"]: e for e in msg["entries"]})
+                elif msg["type"] == "queue_entry":
+                    waiting[msg["entry"]["cabin_id"]] = msg["entry"]
+                return len(waiting) == 3
+
+            waiting: dict[str, Any] = {}
+            await until(three_waiting, READINGS_S, "three patients in the waiting room")
+        assert waiting["nangis-01"]["given_name"] == "Hélène"
+        assert {e["site_code"] for e in waiting.values()} == {"NAN231", "CHE132", "MSL123"}
+
+    # The printed password and the authenticator's code log in the normal way too.
+    jar = aiohttp.CookieJar(unsafe=True)  # the hub is at an IP address
+    async with demo_process() as demo, aiohttp.ClientSession(cookie_jar=jar) as http:
+        hub = await demo.line_starting("Hub: ")
+        origin = {"Origin": hub}
+        body = {"username": "demo", "password": "demo-doctor-pass"}
+        async with http.post(f"{hub}/login/password", json=body, headers=origin) as resp:
+            assert resp.status == 200 and (await resp.json())["next"] == "code"
+        totp = {"code": code_at(DEMO_TOTP_SECRET, datetime.now(UTC))}
+        async with http.post(f"{hub}/login/code", json=totp, headers=origin) as resp:
+            assert resp.status == 200 and (await resp.json())["next"] == "/doctor"
 
 
 async def test_every_run_starts_fresh_unless_a_state_dir_is_given(tmp_path: Path) -> None:
@@ -155,9 +177,10 @@ async def test_every_run_starts_fresh_unless_a_state_dir_is_given(tmp_path: Path
 
 
 def test_demo_with_its_touchscreen_in_a_terminal_and_ctrl_q_stops_it() -> None:
-    """`kiosk demo` as `make demo` runs it: the links printed, then the touchscreen in the
-    same terminal (welcome screen with the demo code, the console link on its bottom
-    line); Ctrl-Q stops the UI and the daemon, exit status 0."""
+    """`kiosk demo` as `make demo` runs it: the links printed, then the touchscreen of the
+    Nangis cabin in the same terminal (welcome screen, the console link and the
+    appointment code on its bottom line); Ctrl-Q stops the UI, the cabins and the hub,
+    exit status 0."""
     demo, master = spawn_in_terminal([sys.executable, "-m", "kiosk.cli", "demo", "--port", "0"])
     try:
         read_until(
@@ -165,7 +188,6 @@ def test_demo_with_its_touchscreen_in_a_terminal_and_ctrl_q_stops_it() -> None:
             "Doctor console: http://127.0.0.1:",
             "Status: http://127.0.0.1:",
             "Commencer",
-            "code 123456",
             "Console médecin / doctor console: http://127.0.0.1:",
             within_s=START_S,
         )
