@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from sqlalchemy import select, update
 
+from hub.cabins.gateway import FLEET_TOPIC
 from hub.context import HubContext
 from hub.fleet.rules import SEVERITY
 from hub.store.models import Alert, Cabin
@@ -199,14 +200,22 @@ class WebhookSender:
             )
         self._failures = 0
         self.delivered += 1
+        await self._shown(alert)
         if self.url is not None:
             log.info("alert %s delivered to %s", alert.id, describe(self.url))
+
+    async def _shown(self, alert: Alert) -> None:
+        """Dashboards show each alert's delivery: they read it again."""
+        await self.ctx.router.publish(
+            FLEET_TOPIC, {"type": "alerts_changed", "cabin_ids": [alert.cabin_id]}
+        )
 
     async def _failed(self, alert: Alert, exc: DeliveryFailed) -> None:
         async with self.ctx.db.transaction() as s:
             await s.execute(
                 update(Alert).where(Alert.id == alert.id).values(last_error=exc.message)
             )
+        await self._shown(alert)
         given_up = alert.attempts >= MAX_ATTEMPTS
         assert self.url is not None
         log.warning(

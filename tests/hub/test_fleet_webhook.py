@@ -134,7 +134,14 @@ async def test_a_refused_alert_does_not_hold_up_the_next(tmp_path: Path) -> None
                 lambda: len({b["cabin_id"] for _, b in receiver.posts}) == 2,
                 what="both alerts tried",
             )
-            assert all(a.last_error == "HTTP 400" for a in await alerts_of(hub))
+
+            async def both_refused() -> bool:
+                alerts = await alerts_of(hub)
+                return len(alerts) == 2 and all(a.last_error == "HTTP 400" for a in alerts)
+
+            # The hub stores the answer after the receiver has the POST: wait for it.
+            await until(both_refused, what="both refusals stored")
+            assert all(a.sent_at is None for a in await alerts_of(hub))
         finally:
             await hub.stop()
 
