@@ -89,7 +89,7 @@ async def _session_event(
             appointment_id=event.appointment_id,
         )
     )
-    if event.appointment_id is not None and event.state == "check_in":
+    if event.appointment_id is not None:
         await session.execute(
             update(Booking)
             .where(Booking.id == event.appointment_id, Booking.checked_in_at.is_(None))

@@ -16,6 +16,7 @@ from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from devices.sim.serial_sim import SerialSimulator
 from tests.chromium import CHROMIUM, headless_chromium
 from tests.devices.ble.conftest import bluez, private_bus  # noqa: F401 - fixtures
+from tests.e2e.hub_world import HubProcess
 from tests.e2e.world import start_oximeter
 from tests.printer.cups_env import PrivateCups
 
@@ -63,3 +64,15 @@ def private_cups() -> Iterator[PrivateCups]:
         cups.enable()
         cups.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+async def hub_process(tmp_path: Path) -> AsyncIterator[HubProcess]:
+    """The hub as a process, the doctor dr.martin serving both test sites."""
+    hub = HubProcess(tmp_path / "hub")
+    await hub.prepare({"dr.martin": ["NAN231", "CHE132"]})
+    hub.start()
+    try:
+        yield hub
+    finally:
+        hub.stop()

@@ -1,12 +1,20 @@
-"""The doctor's side: the real console in headless Chromium, driven with Playwright."""
+"""The doctor's side: the hub's console in headless Chromium, driven with Playwright:
+login with the password and the second factor (enrolled from the page's secret on the
+first login, then the authenticator's next code), the waiting room, "Prendre en charge"."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.e2e.world import DOCTOR_PASSWORD, DOCTOR_RPPS, DOCTOR_USER, STEP_S
+from hub.auth.totp import code_at
+from tests.e2e.world import DOCTOR_RPPS, DOCTOR_USER, STEP_S
+from tests.hub.fleet import DOCTOR_PASSWORD
+
+# Second-factor secrets the pages enrolled, by username (as each doctor's phone keeps it).
+SECRETS: dict[str, str] = {}
 
 FRAMES_JS = (
     "() => { const v = document.getElementById('remote-video');"
@@ -14,21 +22,45 @@ FRAMES_JS = (
 )
 
 
-async def open_console(browser: Any, url: str) -> Any:
-    """A new page, logged in as the doctor, on the console."""
-    page = await browser.new_page()
+async def open_console(browser: Any, hub_url: str, username: str = DOCTOR_USER) -> Any:
+    """A new page (its own browser context: another doctor's computer), logged in at the
+    hub, on the console's waiting room."""
+    context = await browser.new_context()
+    page = await context.new_page()
 
     async def accept(dialog: Any) -> None:
         await dialog.accept()
 
     page.on("dialog", accept)
     page.set_default_timeout(STEP_S * 1000)
-    await page.goto(f"{url}/doctor")
-    await page.fill("#username", DOCTOR_USER)
+    await page.goto(f"{hub_url}/login")
+    await page.fill("#username", username)
     await page.fill("#password", DOCTOR_PASSWORD)
-    await page.click("#login-button")
-    await page.wait_for_selector("#cabin-state")
+    await page.click("#password-form button[type=submit]")
+    enrol = page.locator("#enrol-step:not([hidden]) svg")
+    code = page.locator("#code-step:not([hidden])")
+    await enrol.or_(code).wait_for()
+    if await enrol.count():
+        SECRETS[username] = (await page.text_content("#secret") or "").strip()
+        await page.fill("#enrol-code", code_at(SECRETS[username], datetime.now(UTC)))
+        await page.click("#enrol-form button[type=submit]")
+        await page.click("#recovery-done")
+    else:
+        # The authenticator's next code (the current one may have served already).
+        later = datetime.now(UTC) + timedelta(seconds=30)
+        await page.fill("#code", code_at(SECRETS[username], later))
+        await page.click("#code-form button[type=submit]")
+    await page.wait_for_url("**/doctor")
+    await page.wait_for_selector("#link-state.ok")
     return page
+
+
+async def take_patient(page: Any, cabin_id: str) -> None:
+    """The patient waiting in that cabin, from the waiting room."""
+    row = page.locator(f".queue-entry[data-cabin={cabin_id}]")
+    await row.locator("button.take").click()
+    await page.wait_for_selector("#consultation-panel:not([hidden])")
+    await page.wait_for_selector("#cabin-state[data-state=waiting]")
 
 
 async def page_frames_advance(page: Any, by: int = 10) -> int:

@@ -17,7 +17,13 @@ from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from devices.sim.serial_sim import SerialSimulator
 from kiosk.ui.screens.consultation import CheckoutScreen
 from tests.checkin_steps import checkin_requests
-from tests.e2e.doctor_page import open_console, page_frames_advance, sign_prescription
+from tests.e2e.doctor_page import (
+    open_console,
+    page_frames_advance,
+    sign_prescription,
+    take_patient,
+)
+from tests.e2e.hub_world import HubProcess, wait_until_online
 from tests.e2e.touchscreen import on_screen, referent_disinfects, touchscreen, until
 from tests.e2e.world import (
     STEP_S,
@@ -64,21 +70,26 @@ async def test_sigkill_mid_consultation_after_signing(
     oximeter: SerialSimulator,
     browser: Any,
     private_cups: PrivateCups,
+    hub_process: HubProcess,
 ) -> None:
     started = time.time()
-    config = write_config(tmp_path, oximeter.link, cups_server=str(private_cups.socket))
+    config = write_config(
+        tmp_path, oximeter.link, hub_process.url, cups_server=str(private_cups.socket)
+    )
+    await hub_process.enrol("e2e-01", "NAN231", tmp_path / "state")
     daemon = await start_daemon(config, bluez)
     try:
         cabin = Cabin(daemon)
-        await cabin.add_appointment("123456", "Durand", "Louise", "1955-07-14")
-        for path, body in checkin_requests("123456", "Durand", "Louise", "1955-07-14"):
+        await wait_until_online(hub_process, cabin.url)
+        code = await hub_process.book("NAN231", "Durand", "Louise", "1955-07-14")
+        for path, body in checkin_requests(code, "Durand", "Louise", "1955-07-14"):
             code, answer = await cabin.ui(path, body)
             assert code == 200, (path, answer)
         await cabin.wait_status(
             lambda s: all(i["state"] == "ready" for i in s["instruments"]), "instruments ready"
         )
-        page = await open_console(browser, cabin.url)
-        await page.wait_for_selector("#cabin-state[data-state=waiting]")
+        page = await open_console(browser, hub_process.url)
+        await take_patient(page, "e2e-01")
         await page.click("#join")
         await page_frames_advance(page)
 

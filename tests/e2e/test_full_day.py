@@ -1,7 +1,9 @@
 """A full day in one cabin, end to end, on every real component (issue 8).
 
-The daemon runs as its own process (``kiosk run --config``). The patient checks in on the
-real touchscreen app (Textual Pilot); the doctor logs in and joins in headless Chromium
+The daemon runs as its own process (``kiosk run --config``), enrolled at the hub (a process
+too), which pushes it the booking. The patient checks in on the real touchscreen app
+(Textual Pilot); the doctor logs in at the hub, takes the patient from the waiting room
+and joins in headless Chromium
 with a fake camera; video flows both ways; the doctor asks for a blood pressure and the
 simulated BLE monitor (bluezoo) indicates it; the serial oximeter (pty) gives an SpO2;
 the doctor signs a prescription that prints through CUPS into cups-pdf; the doctor ends,
@@ -22,7 +24,13 @@ from devices.sim.ble_peripheral import SimulatedBlePeripheral
 from devices.sim.serial_sim import SerialSimulator
 from kiosk.ui.screens.consultation import CheckoutScreen, ConsultationScreen, GoodbyeScreen
 from kiosk.ui.screens.welcome import WelcomeScreen
-from tests.e2e.doctor_page import open_console, page_frames_advance, sign_prescription
+from tests.e2e.doctor_page import (
+    open_console,
+    page_frames_advance,
+    sign_prescription,
+    take_patient,
+)
+from tests.e2e.hub_world import HubProcess, wait_until_online
 from tests.e2e.touchscreen import (
     check_in,
     measure_shown,
@@ -64,18 +72,22 @@ def instrument(status: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 async def test_a_full_day_in_one_cabin(
+    *,
     tmp_path: Path,
     bluez: str,
     bp_monitor: SimulatedBlePeripheral,
     oximeter: SerialSimulator,
     browser: Any,
+    hub_process: HubProcess,
 ) -> None:
     started = time.time()
-    config = write_config(tmp_path, oximeter.link)
+    config = write_config(tmp_path, oximeter.link, hub_process.url)
+    await hub_process.enrol("e2e-01", "NAN231", tmp_path / "state")
     daemon = await start_daemon(config, bluez)
     try:
         cabin = Cabin(daemon)
-        await cabin.add_appointment("123456", "Dupont", "Hélène", "1948-03-02", "F")
+        await wait_until_online(hub_process, cabin.url)
+        code = await hub_process.book("NAN231", "Dupont", "Hélène", "1948-03-02", "F")
         # The instruments connect: bleak on hci0 to the monitor, pyserial to the pty.
         await cabin.wait_status(
             lambda s: (
@@ -85,12 +97,12 @@ async def test_a_full_day_in_one_cabin(
             "both instruments ready",
         )
         async with touchscreen(cabin) as (app, pilot):
-            await check_in(pilot, "123456", "DUPONT", "HÉLÈNE", "02031948")
+            await check_in(pilot, code, "DUPONT", "HÉLÈNE", "02031948")
             assert (await cabin.status())["state"] == "waiting"
 
-            # The doctor logs in, sees the waiting patient, joins.
-            page = await open_console(browser, cabin.url)
-            await page.wait_for_selector("#cabin-state[data-state=waiting]")
+            # The doctor logs in, sees the waiting patient, takes her, joins.
+            page = await open_console(browser, hub_process.url)
+            await take_patient(page, "e2e-01")
             assert "HÉLÈNE" in (await page.text_content("#patient") or "").upper()
             await page.click("#join")
             await on_screen(pilot, ConsultationScreen)
@@ -150,11 +162,11 @@ async def test_a_full_day_in_one_cabin(
                 lambda s: s["state"] == "awaiting_disinfection", "awaiting disinfection"
             )
             assert status["locked"] is True
-            await page.wait_for_selector("#cabin-state[data-state=awaiting_disinfection]")
+            await page.wait_for_selector("#queue-panel:not([hidden])")  # the hub closed it
             assert "DUPONT" not in (await page.text_content("body") or "").upper()
 
             # The next patient is refused until the cabin is cleaned.
-            await cabin.add_appointment("654321", "Lefebvre", "Jeanne", "1960-05-10")
+            code = await hub_process.book("NAN231", "Lefebvre", "Jeanne", "1960-05-10")
             code, body = await cabin.ui("/api/ui/checkin/start")
             assert (code, body.get("code")) == (409, "locked"), body
             await on_screen(pilot, WelcomeScreen)
@@ -169,8 +181,8 @@ async def test_a_full_day_in_one_cabin(
             assert status["locked"] is False
 
             # A second consultation: check-in, join, end.
-            await check_in(pilot, "654321", "LEFEBVRE", "JEANNE", "10051960")
-            await page.wait_for_selector("#cabin-state[data-state=waiting]")
+            await check_in(pilot, code, "LEFEBVRE", "JEANNE", "10051960")
+            await take_patient(page, "e2e-01")
             await page.click("#join")
             await on_screen(pilot, ConsultationScreen)
             await page_frames_advance(page)
@@ -185,8 +197,8 @@ async def test_a_full_day_in_one_cabin(
             await on_screen(pilot, CheckoutScreen)
             await touch(pilot, "#leave")
             await cabin.wait_status(lambda s: s["state"] == "awaiting_disinfection", "locked")
-            # SIGTERM with the doctor's console and the touchscreen still connected: the
-            # daemon closes their sockets and stops within 5 s.
+            # SIGTERM with the hub's link and the touchscreen still connected: the daemon
+            # closes their sockets and stops within 5 s.
             code, elapsed, out = await asyncio.to_thread(daemon.terminate)
             assert code == 0 and elapsed < 5.0, f"SIGTERM: exit {code} after {elapsed:.1f} s"
             await page.close()

@@ -6,7 +6,8 @@ component around it.
 - a Nonin pulse oximeter on a pseudo-terminal (SerialSimulator, symlink in the config);
 - CUPS with its cups-pdf queue "PDF" (the machine's, or a private cupsd);
 - hygiene with the simulated lock, short contact times, a referent PIN;
-- a doctor account; ICE on loopback.
+- the hub as a process (tests/e2e/hub_world.py) with the doctor's account; the cabin
+  enrolled at it and dialling out to it; ICE on loopback.
 
 Everything the test starts is stopped by the test, by its own handle."""
 
@@ -18,7 +19,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,11 @@ from devices.serialproto import PROTOCOLS
 from devices.sim.serial_sim import SerialSimulator
 from kiosk.ui_auth import HEADER, read_token
 from tests.devices.ble.conftest import CABIN_ADAPTER, PERIPHERAL_ADDRESS, bluez_call
-from tests.kiosk.conftest import TEST_TOKEN, TEST_TOKEN_DIGEST
 from tests.kiosk.process import REPO, DaemonProcess
 from tests.polling import until
 
 DOCTOR_USER = "dr.martin"
-DOCTOR_PASSWORD = "correct horse battery"
-DOCTOR_RPPS = "10003456786"
+DOCTOR_RPPS = "10003456786"  # tests/hub/fleet.py gives the doctors this RPPS
 REFERENT_PIN = "13579"
 # A step of the day (a screen, a page, a print) takes a second or two here; allow for a
 # loaded machine.
@@ -55,7 +53,9 @@ listen_host = "127.0.0.1"
 listen_port = 0
 ice_servers = []
 ice_loopback = true
-api_tokens_sha256 = ["{token_digest}"]
+
+[hub]
+urls = ["{hub_url}"]
 
 [storage]
 state_dir = "{state_dir}"
@@ -76,12 +76,6 @@ doctor_absent_timeout_s = 300
 width = 320
 height = 240
 fps = 15
-
-[[call.doctors]]
-username = "{doctor}"
-display_name = "Dr Claire Martin"
-password_hash = "{doctor_hash}"
-rpps = "{rpps}"
 
 [[instruments]]
 name = "tensiometre"
@@ -151,9 +145,7 @@ def _hashes() -> dict[str, str]:
     """argon2 is slow on purpose: hashed once per test session."""
     if not _HASHES:
         from hygiene.auth import hash_pin
-        from video.auth import hash_password
 
-        _HASHES["doctor"] = hash_password(DOCTOR_PASSWORD)
         _HASHES["referent"] = hash_pin(REFERENT_PIN)
     return _HASHES
 
@@ -162,7 +154,7 @@ def write_config(root: Path, oximeter_port: Path, cups_server: str | None = None
     config = root / "cabin.toml"
     config.write_text(
         CABIN_TOML.format(
-            token_digest=TEST_TOKEN_DIGEST,
+
             state_dir=root / "state",
             cups_server=f'cups_server = "{cups_server}"' if cups_server else "",
             doctor=DOCTOR_USER,
@@ -206,8 +198,7 @@ def stop_daemon(daemon: DaemonProcess) -> str:
 
 
 class Cabin:
-    """HTTP to the daemon process: the booking platform's API (bearer token) and the
-    touchscreen's (UI token)."""
+    """HTTP to the daemon process: its status and the touchscreen's API (UI token)."""
 
     def __init__(self, daemon: DaemonProcess) -> None:
         self.daemon = daemon
@@ -227,24 +218,6 @@ class Cabin:
         code, body = await self.request("GET", "/api/status")
         assert code == 200, body
         return dict(body)
-
-    async def add_appointment(
-        self, code: str, family: str, given: str, birth: str, sex: str | None = None
-    ) -> None:
-        now = datetime.now(UTC)
-        body = {
-            "slot_start": (now - timedelta(minutes=5)).isoformat(),
-            "slot_end": (now + timedelta(minutes=25)).isoformat(),
-            "family_name": family,
-            "given_name": given,
-            "birth_date": birth,
-            "code": code,
-        }
-        if sex is not None:
-            body["sex"] = sex
-        auth = {"Authorization": f"Bearer {TEST_TOKEN}"}
-        status, answer = await self.request("POST", "/api/appointments", body, auth)
-        assert status in (200, 201), answer
 
     async def ui(self, path: str, body: Any = None) -> tuple[int, Any]:
         return await self.request("POST", path, body or {}, {HEADER: self.ui_token})

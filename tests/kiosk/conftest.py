@@ -24,15 +24,10 @@ always_open = {always_open}
 [network]
 listen_host = "127.0.0.1"
 listen_port = 0
-# sha256("test-token")
-api_tokens_sha256 = ["{token_digest}"]
 
 [storage]
 state_dir = "{state_dir}"
 """
-
-TEST_TOKEN = "test-token"
-TEST_TOKEN_DIGEST = "4c5dc9b7708905f77f5e5d16316b5dfb425e68cb326dcd55a860e90a7707031e"
 
 WriteConfig = Callable[..., Path]
 
@@ -51,7 +46,6 @@ def write_config(tmp_path: Path) -> WriteConfig:
             BASE_TOML.format(
                 always_open=str(always_open).lower(),
                 weekly=weekly,
-                token_digest=TEST_TOKEN_DIGEST,
                 state_dir=tmp_path / "state",
             )
             + extra,

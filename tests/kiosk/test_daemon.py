@@ -141,3 +141,21 @@ def test_kiosk_service_is_hardened(tmp_path: Path) -> None:
     )
     exposure = float(result.stdout.split("Overall exposure level for kiosk.service:")[1].split()[0])
     assert exposure <= 2.0, result.stdout[-500:]
+
+
+def test_kiosk_hub_service_is_hardened(tmp_path: Path) -> None:
+    text = (REPO / "systemd" / "kiosk-hub.service").read_text()
+    for line in ("Type=notify", "WatchdogSec=", "DynamicUser=yes", "ProtectSystem=strict"):
+        assert line in text
+    assert "ExecStart=/opt/kiosk/.venv/bin/kiosk hub run --config /etc/kiosk/hub.toml" in text
+    copy = tmp_path / "kiosk-hub.service"
+    copy.write_text(text.replace("/opt/kiosk/.venv/bin/", str(REPO / ".venv" / "bin") + "/"))
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", str(copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    marker = "Overall exposure level for kiosk-hub.service:"
+    exposure = float(result.stdout.split(marker)[1].split()[0])
+    assert exposure <= 1.5, result.stdout[-500:]

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from kiosk.appointments import AppointmentIn
 from kiosk.component import Context
 from kiosk.daemon import Daemon
 from kiosk.settings import load_settings
 from kiosk.ui_auth import HEADER
+from tests.appointments import push_appointment
 from tests.checkin_steps import checkin_requests
 from tests.disinfection import mark_test_disinfection
-from tests.kiosk.conftest import BASE_TOML, TEST_TOKEN_DIGEST
+from tests.kiosk.conftest import BASE_TOML
 from tests.polling import until
 
 # argon2 hash of "2468" (the technician PIN of the tests).
@@ -39,18 +38,8 @@ class RunningCabin:
         self.headers = {HEADER: ctx.ui_token}
 
     def add_appointment(self, code: str = "123456", **fields: Any) -> None:
-        now = datetime.now(UTC)
-        data = {
-            "slot_start": now - timedelta(minutes=5),
-            "slot_end": now + timedelta(minutes=25),
-            "family_name": "Dupont",
-            "given_name": "Hélène",
-            "birth_date": "1948-03-02",
-            "reason": "toux",
-            "code": code,
-            **fields,
-        }
-        self.ctx.appointments.add(AppointmentIn.model_validate(data))
+        """A booking as the hub pushes it (5 minutes ago to 25 minutes from now)."""
+        push_appointment(self.ctx.appointments, code, **fields)
 
     async def checked_in(self) -> None:
         """A patient checked in through the API (for tests about later screens)."""
@@ -104,7 +93,7 @@ async def start_cabin(tmp_path: Path) -> AsyncIterator[StartCabin]:
         text = BASE_TOML.format(
             always_open=str(always_open).lower(),
             weekly=weekly,
-            token_digest=TEST_TOKEN_DIGEST,
+
             state_dir=tmp_path / "state",
         )
         site = f'walk_in = {str(walk_in).lower()}\ntechnician_pin_hash = "{_tech_hash()}"\n'

@@ -9,14 +9,14 @@ import pytest
 
 from kiosk.cli import main
 from kiosk.ui.cli import wait_for_daemon
-from tests.kiosk.conftest import BASE_TOML, TEST_TOKEN_DIGEST
+from tests.kiosk.conftest import BASE_TOML
 
 
 def test_ui_without_a_daemon_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "cabin.toml"
     config.write_text(
         BASE_TOML.format(
-            always_open="true", weekly="", token_digest=TEST_TOKEN_DIGEST, state_dir=tmp_path
+            always_open="true", weekly="", state_dir=tmp_path
         )
     )
     code = main(["ui", "--config", str(config), "--url", "http://127.0.0.1:9"])

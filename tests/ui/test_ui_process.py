@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.kiosk.conftest import BASE_TOML, TEST_TOKEN_DIGEST
+from tests.kiosk.conftest import BASE_TOML
 from tests.kiosk.process import DaemonProcess
 from tests.terminal import read_until, spawn_in_terminal
 
@@ -19,7 +19,7 @@ def test_kiosk_ui_process_follows_the_daemon(tmp_path: Path) -> None:
     config = tmp_path / "cabin.toml"
     config.write_text(
         BASE_TOML.format(
-            always_open="true", weekly="", token_digest=TEST_TOKEN_DIGEST, state_dir=state
+            always_open="true", weekly="", state_dir=state
         )
     )
     daemon = DaemonProcess(config, state)

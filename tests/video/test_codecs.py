@@ -8,6 +8,7 @@ import fractions
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 import av
 import pytest
@@ -17,8 +18,9 @@ from aiortc.jitterbuffer import JitterFrame
 from pydantic import ValidationError
 
 from kiosk.daemon import Daemon
+from kiosk.settings import load_settings
+from tests.cabin_toml import base_toml
 from tests.polling import until
-from tests.video.conftest import MakeSettings
 from tests.video.loopback_call import one_way_call
 from video import audio_level, codecs, jitter
 from video.codecs import CabinVp8Decoder, CabinVp8Encoder
@@ -183,8 +185,10 @@ async def test_uninstalled_is_aiortc_as_shipped(sink: RemoteMediaSink) -> None:
     assert isinstance(encoder, Vp8Encoder) and not isinstance(encoder, CabinVp8Encoder)
 
 
-async def test_the_call_component_sets_up_the_media_stack(make_settings: MakeSettings) -> None:
-    settings = make_settings()
+async def test_the_call_component_sets_up_the_media_stack(tmp_path: Path) -> None:
+    config = tmp_path / "cabin.toml"
+    config.write_text(base_toml(tmp_path / "state"), encoding="utf-8")
+    settings = load_settings(config)
     daemon = Daemon(settings)
     await daemon.start()
     try:
