@@ -4,8 +4,11 @@ At the start: the credential (HTTP 401 before the upgrade when it is wrong or re
 then ``hello`` → ``welcome`` (the last outbox item applied, the site's hours, TURN
 credentials), then the appointments the cabin has not stored yet. Then, until the
 socket closes: heartbeats, outbox items (applied exactly once, acked), the waiting
-patient, the call's signaling to the doctor's console. Frames are handled one at a
-time, in order; a bad frame gets ``error`` and changes nothing."""
+patient, the call's signaling to the doctor's console. The frames that write to the
+store (outbox items, the waiting patient, the appointments' cursor) are handled one at a
+time, in order; heartbeats and the signaling are answered as they arrive, not after the
+commits before them (the cabin sends those from loops of their own: nothing orders them
+against its outbox). A bad frame gets ``error`` and changes nothing."""
 
 from __future__ import annotations
 
@@ -34,6 +37,9 @@ log = logging.getLogger(__name__)
 
 # The cabin must say hello this soon after the upgrade.
 HELLO_TIMEOUT_S = 10.0
+# Frames of one cabin waiting for the store while its socket is read on: a cabin
+# sending faster than the store keeps up is held back (TCP's backpressure) beyond this.
+BACKLOG_FRAMES = 64
 FLEET_TOPIC = "fleet"
 CABIN_LINK_TOPIC = "cabin-link"  # {"cabin_id", "online"}: consoles attached to it act
 BOOKINGS_TOPIC = "bookings"
@@ -230,15 +236,42 @@ class CabinGateway:
         await self._push_appointments(connection, hello.appointments_cursor)
 
     async def _read(self, connection: CabinConnection) -> None:
-        async for msg in connection.ws:
-            if msg.type is not WSMsgType.TEXT:
-                continue
-            connection.last_seen = time.monotonic()
+        """Heartbeats and the signaling at once; the rest in order by ``_in_order``, so
+        a slow commit holds back neither a heartbeat's answer (the cabin calls a link
+        dead after three silent periods) nor the call."""
+        backlog: asyncio.Queue[wire.CabinFrame] = asyncio.Queue(BACKLOG_FRAMES)
+        try:
+            async with asyncio.TaskGroup() as group:
+                in_order = group.create_task(self._in_order(connection, backlog))
+                async for msg in connection.ws:
+                    if msg.type is not WSMsgType.TEXT:
+                        continue
+                    connection.last_seen = time.monotonic()
+                    try:
+                        frame = wire.parse_cabin_frame(msg.data)
+                    except wire.FrameInvalid as exc:
+                        await connection.send(wire.ErrorFrame(type="error", message=exc.message))
+                        continue
+                    if isinstance(frame, wire.Heartbeat | wire.ToDoctor):
+                        await self._handle(connection, frame)
+                    else:
+                        await backlog.put(frame)
+                await backlog.join()  # what was read is handled before the socket is let go
+                in_order.cancel()
+        except ExceptionGroup as failed:  # the frame's failure, as it was raised here before
+            raise failed.exceptions[0] from None
+
+    async def _in_order(
+        self, connection: CabinConnection, backlog: asyncio.Queue[wire.CabinFrame]
+    ) -> None:
+        while True:
+            frame = await backlog.get()
             try:
-                frame = wire.parse_cabin_frame(msg.data)
                 await self._handle(connection, frame)
             except wire.FrameInvalid as exc:
                 await connection.send(wire.ErrorFrame(type="error", message=exc.message))
+            finally:
+                backlog.task_done()
 
     async def _handle(self, connection: CabinConnection, frame: Any) -> None:
         if isinstance(frame, wire.Heartbeat):
