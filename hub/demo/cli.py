@@ -50,10 +50,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return asyncio.run(_run(args, Path(tmp)))
 
 
-def _banner(fleet: DemoFleet) -> list[str]:
+def _hub_banner(fleet: DemoFleet) -> list[str]:
     logins = ", ".join(f"{a.username} / {a.password} ({a.role})" for a in ACCOUNTS)
     code_now = code_at(DEMO_TOTP_SECRET, datetime.now(UTC))
-    lines = [
+    return [
         f"Hub: {fleet.url}",
         f"Doctor console: {fleet.link('doctor')}",
         f"Coordinator screen: {fleet.link('coordinator')}",
@@ -61,6 +61,12 @@ def _banner(fleet: DemoFleet) -> list[str]:
         f"Logins at {fleet.url}/login: {logins}",
         f"Second factor (TOTP) of the demo accounts: secret {DEMO_TOTP_SECRET} "
         f"(code now: {code_now})",
+        "Starting the cabins...",
+    ]
+
+
+def _cabins_banner(fleet: DemoFleet) -> list[str]:
+    lines = [
         "Cabins: "
         + ", ".join(
             f"{c.cabin_id} ({'simulated patients' if c.simulated_patients else 'this touchscreen'})"
@@ -89,8 +95,11 @@ async def _run(args: argparse.Namespace, state_dir: Path) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await fleet.start()
-        for line in _banner(fleet):
+        await fleet.start_hub()
+        for line in _hub_banner(fleet):
+            print(line, flush=True)
+        await fleet.start_cabins()
+        for line in _cabins_banner(fleet):
             print(line, flush=True)
         nangis = fleet.apis[CABINS[0].cabin_id]
         if args.simulated_patient and fleet.appointment is not None:

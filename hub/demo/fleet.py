@@ -167,6 +167,10 @@ class DemoFleet:
 
     async def start(self) -> None:
         await self.start_hub()
+        await self.start_cabins()
+
+    async def start_cabins(self) -> None:
+        """The three cabins, the demo patient's booking, the simulated visitors."""
         self.booker = DemoBooker(self.hub_or_fail())
         apis = await asyncio.gather(*(self.start_cabin(c) for c in CABINS))
         self.apis = dict(zip((c.cabin_id for c in CABINS), apis, strict=True))

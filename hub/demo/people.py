@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 LEAVE_AFTER_S = 10.0
 # How often the demo looks at a simulated cabin's state.
 POLL_S = 1.0
+PUSH_WAIT_S = 30.0  # how long a fresh booking may take to reach the cabin
 DEMO_REFERENT_PIN = "1234"  # config/demo.toml's referent
 
 
@@ -91,7 +92,16 @@ class CabinApi:
 async def check_in(cabin: CabinApi, person: Person, code: str) -> None:
     """The patient types the code and their identity, consents and answers."""
     await cabin.post("/api/ui/checkin/start")
-    await cabin.post("/api/ui/checkin/code", {"code": code})
+    # Booked a moment ago at the hub: the push reaches the cabin within a second or two.
+    async with asyncio.timeout(PUSH_WAIT_S):
+        while True:
+            try:
+                await cabin.post("/api/ui/checkin/code", {"code": code})
+                break
+            except RuntimeError as exc:
+                if "unknown_code" not in str(exc):
+                    raise
+                await asyncio.sleep(POLL_S)
     await cabin.post(
         "/api/ui/checkin/identity",
         {

@@ -137,12 +137,21 @@ def test_environment_overrides_the_file(
     assert settings.site.cabin_id == "test-01"  # the rest comes from the file
 
 
-def test_plain_http_refused_off_localhost(
+def test_the_cabin_listens_on_this_machine_only(
     write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Nothing connects to a cabin: its API is its touchscreen's (the console is at the hub)."""
     monkeypatch.setenv("KIOSK_NETWORK__LISTEN_HOST", "0.0.0.0")
-    with pytest.raises(ConfigError, match="HTTPS"):
+    with pytest.raises(ConfigError, match="this machine only"):
         load_settings(write_config())
+
+
+def test_the_hub_is_https_off_localhost(write_config: WriteConfig) -> None:
+    path = write_config(extra='\n[hub]\nurls = ["http://hub.example.fr"]\n')
+    with pytest.raises(ConfigError, match="https://"):
+        load_settings(path)
+    ok = write_config(extra='\n[hub]\nurls = ["https://hub.example.fr", "http://127.0.0.1:8750"]\n')
+    assert load_settings(ok).hub is not None
 
 
 def test_schema_is_json_with_every_section() -> None:

@@ -23,7 +23,7 @@ from tests.kiosk.process import REPO
 from tests.polling import until
 from tests.terminal import drain_until_exit, read_until, spawn_in_terminal
 
-START_S = 30.0  # a demo starts in ~2 s here; allow for a loaded machine
+START_S = 90.0  # a hub and three cabins start in ~15 s here; allow for a loaded machine
 READINGS_S = 20.0  # the simulated instruments give a first reading within a few seconds
 STOP_S = 15.0  # SIGTERM → exit: the daemon's own bound is 5 s
 

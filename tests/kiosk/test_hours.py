@@ -5,14 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from hub.settings import load_hub_settings
 from hub.shared.hours import HoursException, OpeningHours
 from kiosk.bus import EventBus
 from kiosk.db import Transaction
 from kiosk.hours_keeper import apply_hours
 from kiosk.lifecycle import Lifecycle, LifecycleStore, State
-from kiosk.settings import load_settings
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+def site_hours(code: str) -> OpeningHours:
+    """A seed-001 site's real hours, as the hub keeps them (config/hub.toml)."""
+    site = load_hub_settings(CONFIG / "hub.toml").site(code)
+    assert site is not None
+    return site.hours
+
+
 PARIS = dt.timezone(dt.timedelta(hours=1))  # November: UTC+1
 
 
@@ -21,7 +30,7 @@ def at(day: str, time: str) -> dt.datetime:
 
 
 def test_nangis_timetable_from_the_seed() -> None:
-    hours = load_settings(CONFIG / "nangis.toml").hours
+    hours = site_hours("NAN231")
     # Monday 2026-11-23: 09:00-12:00 and 13:30-17:00.
     assert not hours.is_open(at("2026-11-23", "08:59"))
     assert hours.is_open(at("2026-11-23", "09:00"))
@@ -36,14 +45,14 @@ def test_nangis_timetable_from_the_seed() -> None:
 
 
 def test_chelles_is_closed_thursday_afternoon() -> None:
-    hours = load_settings(CONFIG / "chelles.toml").hours
+    hours = site_hours("CHE132")
     assert hours.is_open(at("2026-11-26", "12:15"))  # Thursday morning until 12:30
     assert not hours.is_open(at("2026-11-26", "14:00"))
     assert hours.is_open(at("2026-11-27", "14:00"))  # Friday afternoon
 
 
 def test_moret_weekdays_and_a_french_public_holiday() -> None:
-    hours = load_settings(CONFIG / "moret-sur-loing.toml").hours
+    hours = site_hours("MSL123")
     assert hours.is_open(at("2026-11-10", "10:00"))
     # Wednesday 11 November 2026 is Armistice day.
     assert not hours.is_open(at("2026-11-11", "10:00"))
@@ -52,7 +61,7 @@ def test_moret_weekdays_and_a_french_public_holiday() -> None:
 
 
 def test_exception_days_override_the_timetable() -> None:
-    base = load_settings(CONFIG / "nangis.toml").hours
+    base = site_hours("NAN231")
     hours = OpeningHours(
         timezone=base.timezone,
         weekly=base.weekly,
@@ -68,7 +77,7 @@ def test_exception_days_override_the_timetable() -> None:
 
 
 def test_next_change_finds_the_next_opening() -> None:
-    hours = load_settings(CONFIG / "nangis.toml").hours
+    hours = site_hours("NAN231")
     nxt = hours.next_change(at("2026-11-23", "12:10"))
     assert nxt == at("2026-11-23", "13:30")
     after_close = hours.next_change(at("2026-11-23", "17:30"))
@@ -76,7 +85,7 @@ def test_next_change_finds_the_next_opening() -> None:
 
 
 def test_a_consultation_past_closing_time_is_never_cut(tmp_path: Path) -> None:
-    hours = load_settings(CONFIG / "nangis.toml").hours
+    hours = site_hours("NAN231")
     now = [at("2026-11-23", "16:40")]
     lc = Lifecycle(
         LifecycleStore(tmp_path / "db"), EventBus(), is_open=hours.is_open, clock=lambda: now[0]
@@ -102,7 +111,7 @@ def test_a_consultation_past_closing_time_is_never_cut(tmp_path: Path) -> None:
 
 
 def test_idle_closes_at_closing_time(tmp_path: Path) -> None:
-    hours = load_settings(CONFIG / "nangis.toml").hours
+    hours = site_hours("NAN231")
     now = [at("2026-11-23", "11:59")]
     lc = Lifecycle(
         LifecycleStore(tmp_path / "db"), EventBus(), is_open=hours.is_open, clock=lambda: now[0]
