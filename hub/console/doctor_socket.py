@@ -211,6 +211,10 @@ class DoctorSocket:
         await self.send({"type": "queue", "entries": entries})
         if active is not None:
             await self._open(active)
+        else:
+            # A console that reconnects (the hub restarted) may still show a consultation
+            # that ended meanwhile (its end reached the hub through the cabin's outbox).
+            await self.send({"type": "consultation_closed", "id": None})
 
     async def session_ended(self) -> None:
         """Logged out, expired or disabled elsewhere (the registry's check)."""

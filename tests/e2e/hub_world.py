@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -58,11 +59,14 @@ class HubProcess:
 
     def start(self) -> str:
         self.runtime.unlink(missing_ok=True)
+        env = dict(os.environ)
+        if self.url:  # a restart: the cabins dial the address they were given
+            env["KIOSK_HUB_LISTEN_PORT"] = str(urlsplit(self.url).port)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "kiosk.cli", "hub", "run", "--config", str(self.config),
                  "--runtime-file", str(self.runtime), "--log-level", "INFO"],
-                cwd=REPO, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + HUB_START_S
         while not self.runtime.exists():

@@ -150,16 +150,15 @@ def _hashes() -> dict[str, str]:
     return _HASHES
 
 
-def write_config(root: Path, oximeter_port: Path, cups_server: str | None = None) -> Path:
+def write_config(
+    root: Path, oximeter_port: Path, hub_url: str, cups_server: str | None = None
+) -> Path:
     config = root / "cabin.toml"
     config.write_text(
         CABIN_TOML.format(
-
             state_dir=root / "state",
+            hub_url=hub_url,
             cups_server=f'cups_server = "{cups_server}"' if cups_server else "",
-            doctor=DOCTOR_USER,
-            doctor_hash=_hashes()["doctor"],
-            rpps=DOCTOR_RPPS,
             ble_address=PERIPHERAL_ADDRESS,
             oximeter_port=oximeter_port,
             referent_hash=_hashes()["referent"],

@@ -124,7 +124,11 @@ async def test_offline_over_n_minutes(hub: Hub, make_cabin: MakeCabin) -> None:
     # Back online: cleared.
     await make_cabin("nangis-01", "NAN231", enrol=False)
     await reaches(hub, "nangis-01", "idle")
-    await until(lambda: "nangis-01" in hub.gateway.connections, what="the cabin back")
+
+    async def online() -> bool:
+        return (await cabin_row(hub, "nangis-01")).online
+
+    await until(online, what="the cabin back online at the hub")
     await hub.alerts.check()
     (alert,) = await alerts_of(hub)
     assert alert.cleared_at is not None

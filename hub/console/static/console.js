@@ -50,7 +50,7 @@ const handlers = {
   queue_entry: (msg) => Queue.upsert(msg.entry),
   queue_removed: (msg) => Queue.remove(msg.cabin_id),
   consultation: onConsultation,
-  consultation_closed: onConsultationClosed,
+  consultation_closed: () => { if (call.consultation !== null) onConsultationClosed(); },
   cabin_link: (msg) => {
     $("cabin-link").textContent = msg.online ? "" : "cabine injoignable (liaison coupée)";
     $("cabin-link").className = msg.online ? "" : "warn";
