@@ -248,9 +248,7 @@ async def test_over_tls_the_cookie_is_secure_and_the_cabin_uses_wss(tmp_path: Pa
             ) as response:
                 assert response.status == 403
         # The cabin trusts the hub's certificate through [hub] ca_file, and dials wss://.
-        extra = CALL + cabin_hub_section(hub.url).replace(
-            "[hub]\n", f'[hub]\nca_file = "{cert}"\n'
-        )
+        extra = CALL + cabin_hub_section(hub.url).replace("[hub]\n", f'[hub]\nca_file = "{cert}"\n')
         await _tls_cabin(cabins, extra)
         await until(lambda: "tls-01" in hub.gateway.connections, what="the cabin over wss")
     finally:

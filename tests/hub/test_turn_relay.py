@@ -161,8 +161,9 @@ async def test_relay_only_inner(coturn: Path, relay_hub: Hub, tmp_path: Path) ->
             await take_patient(page, "nangis-01")
             await page.click("#join")
             await until(
-                lambda: daemon.ctx is not None
-                and daemon.ctx.lifecycle.state is State.IN_CONSULTATION,
+                lambda: (
+                    daemon.ctx is not None and daemon.ctx.lifecycle.state is State.IN_CONSULTATION
+                ),
                 STEP_S,
                 "the call connected",
             )

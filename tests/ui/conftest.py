@@ -93,7 +93,6 @@ async def start_cabin(tmp_path: Path) -> AsyncIterator[StartCabin]:
         text = BASE_TOML.format(
             always_open=str(always_open).lower(),
             weekly=weekly,
-
             state_dir=tmp_path / "state",
         )
         site = f'walk_in = {str(walk_in).lower()}\ntechnician_pin_hash = "{_tech_hash()}"\n'

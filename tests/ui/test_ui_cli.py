@@ -14,11 +14,7 @@ from tests.kiosk.conftest import BASE_TOML
 
 def test_ui_without_a_daemon_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "cabin.toml"
-    config.write_text(
-        BASE_TOML.format(
-            always_open="true", weekly="", state_dir=tmp_path
-        )
-    )
+    config.write_text(BASE_TOML.format(always_open="true", weekly="", state_dir=tmp_path))
     code = main(["ui", "--config", str(config), "--url", "http://127.0.0.1:9"])
     assert code == 1
     assert "ui-token" in capsys.readouterr().err

@@ -17,11 +17,7 @@ from tests.terminal import read_until, spawn_in_terminal
 def test_kiosk_ui_process_follows_the_daemon(tmp_path: Path) -> None:
     state = tmp_path / "state"
     config = tmp_path / "cabin.toml"
-    config.write_text(
-        BASE_TOML.format(
-            always_open="true", weekly="", state_dir=state
-        )
-    )
+    config.write_text(BASE_TOML.format(always_open="true", weekly="", state_dir=state))
     daemon = DaemonProcess(config, state)
     ui, master = spawn_in_terminal(
         [sys.executable, "-m", "kiosk.cli", "ui", "--config", str(config)]

@@ -46,6 +46,7 @@ REPO = Path(__file__).resolve().parents[2]
 CUT_S = 6.0  # long enough for both sides to notice (the cabin after 4 s without frames)
 STEP_S = 25.0
 
+
 def test_console_end_to_end_in_own_network_namespace() -> None:
     if IN_NETNS:
         pytest.skip("this is the outer test; the inner one is running")
