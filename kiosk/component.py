@@ -36,6 +36,8 @@ class Context:
     ui_token: str = ""
     # The site's hours as the hub pushed them (the daemon sets it; tests may not).
     hours: SiteHours | None = None
+    # The hub link is up, so a doctor can come (the hub component sets it).
+    doctors_reachable: bool = False
 
     @property
     def opening_hours(self) -> OpeningHours:

@@ -59,6 +59,13 @@ class CallStateChanged(Event):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class DoctorsReachable(Event):
+    """Whether a doctor can come now: the cabin's link to the hub is up (or went down)."""
+
+    reachable: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConsultationEndRequested(Event):
     by: Literal["doctor", "timeout", "patient"]
 

@@ -152,6 +152,7 @@ class CheckinComponent(Component):
                 "walk_in": s.site.walk_in,
             },
             "session_active": lc.session_id is not None,
+            "doctors_reachable": self.ctx.doctors_reachable,
             "hours": hours_text(self.ctx.opening_hours, now),
             "step": self.patient.step if self.patient is not None else None,
             "inactivity_s": s.site.ui_inactivity_s,

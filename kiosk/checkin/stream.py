@@ -19,6 +19,7 @@ from kiosk.component import Context
 from kiosk.events import (
     CallStateChanged,
     ChatMessage,
+    DoctorsReachable,
     InstrumentStateChanged,
     MeasurementTaken,
     PatientInstruction,
@@ -42,6 +43,7 @@ def dumps(data: object) -> str:
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     StateChanged,
+    DoctorsReachable,
     MeasurementTaken,
     PatientInstruction,
     ChatMessage,

@@ -19,6 +19,7 @@ from typing import Any
 from hub.shared import console_messages as m
 from hub.shared import wire
 from kiosk.component import Component, Context
+from kiosk.events import DoctorsReachable
 from kiosk.hub_link.credential import Credential, CredentialMissing, load
 from kiosk.hub_link.link import HubLink
 from kiosk.hub_link.outbox import Outbox
@@ -115,7 +116,13 @@ class HubLinkComponent(Component):
 
     # -- LinkHandlers ----------------------------------------------------------------
 
+    def _reachable(self, reachable: bool) -> None:
+        if reachable != self.ctx.doctors_reachable:
+            self.ctx.doctors_reachable = reachable
+            self.ctx.bus.publish(DoctorsReachable(reachable=reachable))
+
     async def on_welcome(self, welcome: wire.Welcome) -> None:
+        self._reachable(True)
         site = welcome.site
         if self.ctx.hours is not None and self.ctx.hours.replace(site.code, site.name, site.hours):
             log.info("hub link: opening hours of site %s received", site.code)
@@ -123,6 +130,7 @@ class HubLinkComponent(Component):
         await self.link.send_live(self.reporter.waiting_frame())
 
     async def on_lost(self) -> None:
+        self._reachable(False)
         if self.channel is not None:
             self.channel = None
             self._consultation().channel_lost()

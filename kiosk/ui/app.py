@@ -96,6 +96,11 @@ class KioskApp(App[None]):
             await self.refresh_state()
         elif kind == "StateChanged":
             await self.refresh_state()
+        elif kind == "DoctorsReachable":
+            self.cabin["doctors_reachable"] = bool(event.get("reachable"))
+            screen = self.screen
+            if isinstance(screen, KioskScreen):
+                screen.on_doctors_reachable()
         else:
             screen = self.screen
             if isinstance(screen, KioskScreen):
@@ -185,6 +190,11 @@ class KioskApp(App[None]):
             screen = self.screen
             if isinstance(screen, KioskScreen) and screen.SPOKEN:
                 self.speak(i18n._(screen.SPOKEN))
+
+    @property
+    def doctors_reachable(self) -> bool:
+        # Until the daemon has said otherwise: no warning flashes on a screen at start.
+        return bool(self.cabin.get("doctors_reachable", True))
 
     def speak(self, text: str) -> None:
         if self.speaker.enabled:

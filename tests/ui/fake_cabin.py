@@ -29,6 +29,7 @@ def state_doc(state: str = "idle") -> dict[str, Any]:
             "walk_in": True,
         },
         "session_active": state not in ("idle", "closed"),
+        "doctors_reachable": True,
         "hours": HOURS,
         "step": None,
         "inactivity_s": 90,

@@ -104,5 +104,8 @@ class KioskScreen(Screen[None]):
                 await self.kiosk.api.post("/api/ui/checkin/abandon")
         await self.kiosk.welcome()
 
+    def on_doctors_reachable(self) -> None:
+        """The cabin's link to the doctors came or went (``kiosk.doctors_reachable``)."""
+
     def on_cabin_event(self, event: dict[str, Any]) -> None:
         """An event from the daemon (measurement, instruction, print progress...)."""

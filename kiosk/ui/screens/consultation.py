@@ -76,6 +76,9 @@ class WaitingScreen(KioskScreen):
         self.since = 0.0
 
     def body(self) -> ComposeResult:
+        notice = Static(self._unreachable(), id="unreachable", classes="banner")
+        notice.display = bool(self._unreachable())
+        yield notice
         yield Static(_("Thank you. The doctor will call you."), classes="prompt big")
         yield Static(
             _(
@@ -90,6 +93,21 @@ class WaitingScreen(KioskScreen):
         yield Static(self._waited(), id="waited", classes="hint")
         with Horizontal(classes="bottom"):
             yield Button(_("I want to leave"), id="leave", variant="error", classes="nav")
+
+    def _unreachable(self) -> str:
+        if self.kiosk.doctors_reachable:
+            return ""
+        return _(
+            "The doctor cannot be reached right now: the cabin's connection is down. "
+            "It often comes back within a few minutes: you can wait here, or leave."
+        )
+
+    def on_doctors_reachable(self) -> None:
+        notice = self.query_one("#unreachable", Static)
+        notice.update(self._unreachable())
+        notice.display = bool(self._unreachable())
+        if not self.kiosk.doctors_reachable:
+            self.kiosk.speak(self._unreachable())
 
     def _waited(self) -> str:
         if not self.since:

@@ -48,6 +48,11 @@ class WelcomeScreen(KioskScreen):
                 yield Button(_("Start"), id="start", variant="success", classes="big")
             if site.get("booking_hint"):
                 yield Static(str(site["booking_hint"]), classes="hint")
+            if not self.kiosk.doctors_reachable:
+                yield Static(
+                    _("No doctor can be reached right now: the cabin's connection is down."),
+                    classes="banner",
+                )
         elif state == "closed":
             yield Static(_("The cabin is closed."), classes="prompt big")
             yield Static(next_opening(cabin.get("next_change")), classes="prompt")
@@ -72,6 +77,9 @@ class WelcomeScreen(KioskScreen):
 
     def refresh_cabin(self) -> None:
         self.refresh(recompose=True)
+
+    def on_doctors_reachable(self) -> None:
+        self.refresh_cabin()
 
     @on(Button.Pressed, "#start")
     async def start(self) -> None:
