@@ -12,14 +12,17 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import audit
 from hub.shared.hygiene_chain import GENESIS_HASH, chain_hash
 from hub.shared.wire import (
     CabinStatus,
     HygieneEntry,
     OutboxItem,
+    PrescriptionSigned,
     SessionEvent,
 )
 from hub.store.models import (
+    Account,
     Booking,
     Cabin,
     Consultation,
@@ -64,6 +67,8 @@ async def apply_item(
         await _session_event(session, cabin, item, payload, applied)
     elif isinstance(payload, HygieneEntry):
         await _hygiene_entry(session, cabin, payload, applied, now)
+    elif isinstance(payload, PrescriptionSigned):
+        await _prescription(session, cabin, payload)
     cabin.last_outbox_seq = item.seq
     return applied
 
@@ -115,6 +120,24 @@ async def _session_event(
         for consultation in open_ones:
             consultation.ended_at = event.at
             applied.consultations_closed.append(consultation.id)
+
+
+async def _prescription(session: AsyncSession, cabin: Cabin, signed: PrescriptionSigned) -> None:
+    """Audited as the act of the doctor who had the consultation (signed in the console,
+    over the hub or the peer-to-peer data channel: the cabin's record covers both)."""
+    doctor = None
+    if signed.session_id is not None:
+        doctor = await session.scalar(
+            select(Account.username)
+            .join(Consultation, Consultation.doctor_id == Account.id)
+            .where(Consultation.cabin_id == cabin.id, Consultation.session_id == signed.session_id)
+        )
+    audit.record(
+        session, at=signed.signed_at, actor=doctor or f"cabin:{cabin.id}",
+        role="doctor" if doctor else "cabin", action="prescription",
+        target=f"{cabin.id}/{signed.document_id}", number=signed.number,
+        session_id=signed.session_id or "", pdf_sha256=signed.pdf_sha256,
+    )  # fmt: skip
 
 
 async def _hygiene_entry(

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 # An account disabled or logged out elsewhere loses its open console within this time.
 SESSION_RECHECK_S = 30.0
 # Actions audited when the doctor's browser sends them to the cabin.
-AUDITED = {"join": "join", "prescription": "prescription", "end": "consultation_end"}
+# (A prescription is audited from the cabin's record of it: hub/cabins/ingest.py.)
+AUDITED = {"join": "join", "end": "consultation_end"}
 
 
 async def live_sessions(session: AsyncSession, digests: set[str], now: datetime) -> set[str]:

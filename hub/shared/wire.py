@@ -118,11 +118,23 @@ class HygieneEntry(Frame):
         return int(self.content["seq"])
 
 
-OutboxKind = Literal["status", "session_event", "hygiene_entry"]
+class PrescriptionSigned(Frame):
+    """A prescription the cabin stored to print (signed by the consultation's doctor):
+    for the hub's audit trail. Ids and a digest only, never its content."""
+
+    document_id: str = Field(min_length=1, max_length=64)
+    number: str = Field(min_length=1, max_length=64)
+    session_id: SessionId | None
+    signed_at: AwareDatetime
+    pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+OutboxKind = Literal["status", "session_event", "hygiene_entry", "prescription"]
 OUTBOX_PAYLOADS: dict[str, type[Frame]] = {
     "status": CabinStatus,
     "session_event": SessionEvent,
     "hygiene_entry": HygieneEntry,
+    "prescription": PrescriptionSigned,
 }
 
 

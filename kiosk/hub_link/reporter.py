@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import logging
+import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -53,8 +54,9 @@ class Reporter:
     # -- durable records -------------------------------------------------------------
 
     def copy_records(self) -> int:
-        """Transitions and hygiene entries not yet in the outbox; how many were added."""
-        return self._copy_transitions() + self._copy_hygiene()
+        """Transitions, hygiene entries and prescriptions not yet in the outbox; how many
+        were added."""
+        return self._copy_transitions() + self._copy_hygiene() + self._copy_prescriptions()
 
     def _copy_transitions(self) -> int:
         conn = self.outbox.conn
@@ -91,6 +93,33 @@ class Reporter:
             return None
         appointment_id = patient.appointment_id
         return appointment_id if isinstance(appointment_id, str) else None
+
+    def _copy_prescriptions(self) -> int:
+        last = int(self.outbox.meta("prescription_seq") or 0)
+        try:
+            rows = self.outbox.conn.execute(
+                "SELECT seq, id, number, session_id, pdf_sha256, created_at "
+                "FROM print_documents WHERE seq > ? AND kind = 'prescription' "
+                "ORDER BY seq LIMIT 500",
+                (last,),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return 0  # the printer has not created its table yet (first start)
+        for row in rows:
+            signed = wire.PrescriptionSigned(
+                document_id=row["id"],
+                number=row["number"],
+                session_id=row["session_id"],
+                signed_at=datetime.fromisoformat(row["created_at"]),
+                pdf_sha256=row["pdf_sha256"],
+            )
+            self.outbox.put_once(
+                "prescription",
+                signed.model_dump(mode="json"),
+                key=f"prescription-{row['id']}",
+                meta=("prescription_seq", str(row["seq"])),
+            )
+        return len(rows)
 
     def _copy_hygiene(self) -> int:
         last = int(self.outbox.meta("hygiene_seq") or 0)
@@ -197,7 +226,7 @@ class Reporter:
             flusher = self.ctx.tasks.spawn(self._flush_status(), "hub-status")
             try:
                 async for event in sub:
-                    if isinstance(event, StateChanged | DisinfectionLogged):
+                    if isinstance(event, StateChanged | DisinfectionLogged | PrintJobUpdated):
                         self.copy_records()
                         self._queued()
                     if isinstance(event, StateChanged):

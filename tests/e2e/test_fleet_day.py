@@ -229,6 +229,9 @@ async def test_a_fleet_day(tmp_path: Path, browser: Any) -> None:
         assert any("\tclaim\t" in line and line.endswith("refused") for line in lines), audit
         assert any("cabin_revoke" in line for line in lines), audit
         assert any("cabin_connect" in line and line.endswith("refused") for line in lines), audit
+        # The prescription, from the cabin's record across the hub's crash: once, the doctor's.
+        signed = [line.split("\t") for line in lines if "\tprescription\t" in line]
+        assert len(signed) == 1 and signed[0][1] in ("dr.martin", "dr.bernard"), audit
         for private in ("Dupont", "Hélène", "Petit", "Marcel"):
             assert private not in hub.output(), f"{private} in the hub's log"
     finally:

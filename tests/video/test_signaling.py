@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from devices.measurement import Measurement, Observation
+from hub.store.models import AuditEntry
 from kiosk.events import (
     CallStateChanged,
     ChatMessage,
@@ -19,10 +21,37 @@ from kiosk.events import (
     PatientInstruction,
     PrintJobUpdated,
 )
+from kiosk.hub_link.component import HubLinkComponent
 from kiosk.lifecycle import State
+from tests.polling import until
 from tests.video.conftest import MakeCabin, RunningCabin
 from tests.video.doctor_client import DoctorClient, wait_for
 from video.media_sdp import DEFAULT_HINT
+
+GOOD_PRESCRIPTION = {
+    "prescriber": {
+        "name": "Dr Claire Martin",
+        "specialty": "Médecine générale",
+        "rpps": "10003456786",
+        "address": "1 rue X, 77000 Melun, France",
+        "phone": "+33 1 23 45 67 89",
+        "email": "c.martin@example.fr",
+    },
+    "patient": {
+        "family_name": "Dupont",
+        "given_name": "Hélène",
+        "sex": "F",
+        "birth_date": "1948-03-02",
+    },
+    "items": [
+        {
+            "medication": "Paracétamol 500 mg comprimé",
+            "posology": "1 comprimé 3 fois par jour",
+            "duration": "5 jours",
+        }
+    ],
+    "issued_at": "2026-11-23T10:00:00+01:00",
+}
 
 
 @pytest.fixture
@@ -187,6 +216,37 @@ async def test_prescription_problems_and_print_jobs_reach_the_doctor(
     )
     job = await doctor.expect("print_job", document_id="doc-1")
     assert (job["state"], job["message"]) == ("printing", "Impression en cours")
+
+
+async def test_a_signed_prescription_is_audited_once_as_the_doctors(
+    doctor: DoctorClient, cabin: RunningCabin
+) -> None:
+    """Audited from the cabin's record of it (the outbox), whichever way it was sent."""
+    await cabin.patient_waiting()
+    await doctor.connect()
+    await doctor.send({"type": "join"})
+    await wait_for(lambda: cabin.ctx.lifecycle.state is State.IN_CONSULTATION)
+    await doctor.send({"type": "prescription", "id": "rx1", "prescription": GOOD_PRESCRIPTION})
+    await doctor.expect("accepted", request="prescription")
+
+    async def audited() -> list[AuditEntry]:
+        async with cabin.hub.db.read() as s:
+            return list(
+                await s.scalars(select(AuditEntry).where(AuditEntry.action == "prescription"))
+            )
+
+    await until(audited, what="the prescription in the hub's audit")
+    hub_link = cabin.ctx.components["hub"]
+    assert isinstance(hub_link, HubLinkComponent)
+    await until(lambda: hub_link.status()["outbox_pending"] == 0, what="the outbox sent")
+    # Copying again adds nothing: the record is in the outbox once, sent once.
+    assert hub_link.reporter.copy_records() == 0
+    (entry,) = await audited()
+    assert (entry.actor, entry.actor_role, entry.outcome) == ("dr.martin", "doctor", "ok")
+    assert entry.target.startswith("call-01/")
+    text = f"{entry.target} {entry.detail}"
+    for private in ("Dupont", "Hélène", "Paracétamol"):
+        assert private not in text
 
 
 async def test_exam_camera_shown_and_hidden_by_the_doctor(make_cabin: MakeCabin) -> None:
