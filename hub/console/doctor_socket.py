@@ -204,6 +204,7 @@ class DoctorSocket:
                     for s in ice_servers_for(self.ctx.settings, f"doctor-{account.id}")
                 ],
                 "ice_policy": self.ctx.settings.ice_policy,
+                "site_timezones": {s.code: s.hours.timezone for s in self.ctx.settings.sites},
             }
         )
         async with self.ctx.db.read() as s:

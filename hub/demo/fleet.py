@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import secrets
+import signal
 import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ CABIN_CONFIG = REPO / "config" / "demo.toml"
 # A cabin daemon serves in about a second; allow for a loaded machine.
 CABIN_START_S = 60.0
 CABIN_STOP_S = 10.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ class DemoFleet:
             stdout=log_file,
             stderr=asyncio.subprocess.STDOUT,
             stdin=asyncio.subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )  # fmt: skip
         log_file.close()
         self.processes[cabin.cabin_id] = proc
@@ -191,7 +195,10 @@ class DemoFleet:
         async def book(person: Person) -> str:
             return await self.booker.book(cabin.site, person)
 
-        await visitors(self.apis[cabin.cabin_id], book, self.visitor_every_s, self.patience_s)
+        first = CABINS.index(cabin)
+        await visitors(
+            self.apis[cabin.cabin_id], book, self.visitor_every_s, self.patience_s, first
+        )
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -211,3 +218,10 @@ class DemoFleet:
                 await proc.wait()
         if self.hub is not None:
             await self.hub.stop()
+
+
+def _die_with_parent() -> None:
+    """In the cabin's child process: SIGTERM when the demo dies, even by SIGKILL, so no
+    cabin daemon outlives the demo that started it (Linux's PR_SET_PDEATHSIG)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

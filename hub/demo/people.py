@@ -154,10 +154,13 @@ async def disinfect(cabin: CabinApi) -> None:
 Book = Callable[[Person], Awaitable[str]]
 
 
-async def visitors(cabin: CabinApi, book: Book, every_s: float, patience_s: float) -> None:
+async def visitors(
+    cabin: CabinApi, book: Book, every_s: float, patience_s: float, first: int = 0
+) -> None:
     """Forever: when the cabin is free, a patient booked at the hub arrives, checks in,
-    is seen (or not) by a doctor, leaves; the referent disinfects. Then a pause."""
-    turn = 0
+    is seen (or not) by a doctor, leaves; the referent disinfects. Then a pause. Each
+    cabin starts at its own ``first`` visitor: one person is not in two booths at once."""
+    turn = first
     while True:
         await cabin.wait_state("idle")
         person = VISITORS[turn % len(VISITORS)]

@@ -36,7 +36,11 @@ HUB_START_S = 30.0
 class HubProcess:
     def __init__(self, folder: Path, *, extra: str = "", heartbeat_s: float = 0.5) -> None:
         self.folder = folder
-        self.config = write_hub_config(folder, heartbeat_s=heartbeat_s, extra=extra)
+        # Short slots: a day's second booking still starts within the cabin's arrival
+        # window (30 min before the slot), whatever the time the test runs.
+        self.config = write_hub_config(
+            folder, heartbeat_s=heartbeat_s, extra=extra, consultation_minutes=10
+        )
         self.settings = load_hub_settings(self.config)
         self.runtime = folder / "runtime.json"
         self.proc: subprocess.Popen[bytes] | None = None

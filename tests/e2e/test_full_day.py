@@ -167,8 +167,8 @@ async def test_a_full_day_in_one_cabin(
 
             # The next patient is refused until the cabin is cleaned.
             code = await hub_process.book("NAN231", "Lefebvre", "Jeanne", "1960-05-10")
-            code, body = await cabin.ui("/api/ui/checkin/start")
-            assert (code, body.get("code")) == (409, "locked"), body
+            refused, body = await cabin.ui("/api/ui/checkin/start")
+            assert (refused, body.get("code")) == (409, "locked"), body
             await on_screen(pilot, WelcomeScreen)
             await until(pilot, lambda: "nettoyage" in screen_text(app), "the cleaning screen")
             assert not app.screen.query("#start")

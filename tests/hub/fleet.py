@@ -36,15 +36,21 @@ SITE = """
 code = "{code}"
 name = "{name}"
 address = "1 place de la Mairie, 77000 Melun, France"
-consultation_minutes = 30
+consultation_minutes = {minutes}
 [sites.hours]
 always_open = true
 """
 
 
-def hub_toml(database: Path, *, heartbeat_s: float = 0.5, extra: str = "") -> str:
-    sites = SITE.format(code="NAN231", name="Centre médico-social de Nangis") + SITE.format(
-        code="CHE132", name="Maison Départementale des Solidarités de Chelles"
+def hub_toml(
+    database: Path, *, heartbeat_s: float = 0.5, extra: str = "", consultation_minutes: int = 30
+) -> str:
+    sites = SITE.format(
+        code="NAN231", name="Centre médico-social de Nangis", minutes=consultation_minutes
+    ) + SITE.format(
+        code="CHE132",
+        name="Maison Départementale des Solidarités de Chelles",
+        minutes=consultation_minutes,
     )
     return f"""
 listen_host = "127.0.0.1"

@@ -24,8 +24,9 @@ from tests.polling import until
 from tests.terminal import drain_until_exit, read_until, spawn_in_terminal
 
 START_S = 90.0  # a hub and three cabins start in ~15 s here; allow for a loaded machine
-READINGS_S = 20.0  # the simulated instruments give a first reading within a few seconds
-STOP_S = 15.0  # SIGTERM → exit: the daemon's own bound is 5 s
+READINGS_S = 45.0  # the simulated instruments give a first reading within a few seconds
+WAITING_S = 60.0  # the simulated visitors are booked, pushed and checked in within ~10 s
+STOP_S = 30.0  # SIGTERM → exit: ~3 s here (three cabins, 5 s bound each, then the hub)
 
 
 class Demo:
@@ -143,7 +144,7 @@ async def test_demo_prints_its_links_and_serves_a_live_fleet() -> None:
                 return len(waiting) == 3
 
             waiting: dict[str, Any] = {}
-            await until(three_waiting, READINGS_S, "three patients in the waiting room")
+            await until(three_waiting, WAITING_S, "three patients in the waiting room")
         assert waiting["nangis-01"]["given_name"] == "Hélène"
         assert {e["site_code"] for e in waiting.values()} == {"NAN231", "CHE132", "MSL123"}
 
@@ -174,6 +175,46 @@ async def test_every_run_starts_fresh_unless_a_state_dir_is_given(tmp_path: Path
     # With --state-dir the cabin remembers: that booth needs its disinfection.
     kept = await state_after_a_patient_left("--state-dir", str(tmp_path / "state"))
     assert kept == "awaiting_disinfection"
+
+
+def cabin_daemons(demo_pid: int) -> set[int]:
+    """The demo's child processes that run `kiosk run`."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{demo_pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"run" in Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0"):
+                found.add(int(child))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def test_no_cabin_outlives_a_killed_demo() -> None:
+    """SIGKILL of the demo (no goodbye): its three cabin daemons stop by themselves."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kiosk.cli", "demo", "--headless", "--port", "0",
+        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    demo = Demo(proc)
+    try:
+        await demo.line_starting("Appointment code: ")
+        cabins = cabin_daemons(proc.pid)
+        assert len(cabins) == 3, demo.lines
+    finally:
+        proc.kill()
+        await proc.communicate()
+
+    def all_gone() -> bool:
+        return not any(running(pid) for pid in cabins)
+
+    await until(all_gone, STOP_S, "the cabins gone with their demo")
 
 
 def test_demo_with_its_touchscreen_in_a_terminal_and_ctrl_q_stops_it() -> None:

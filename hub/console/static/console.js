@@ -44,6 +44,7 @@ function sendRequest(msg) {
 const handlers = {
   hello: (msg) => {
     call.iceServers = msg.ice_servers; call.icePolicy = msg.ice_policy;
+    Queue.siteZones(msg.site_timezones);
     $("doctor-name").textContent = msg.doctor.display_name;
   },
   queue: (msg) => Queue.snapshot(msg.entries),
@@ -307,6 +308,17 @@ async function pageQuality() {
 }
 
 // -- measurements and instruments -----------------------------------------------------
+const INSTRUMENT_KINDS = {
+  blood_pressure: "tensiomètre", thermometer: "thermomètre", pulse_oximeter: "oxymètre",
+  scale: "balance", body_composition: "impédancemètre", glucometer: "glucomètre",
+  heart_rate: "cardiofréquencemètre", otoscope: "otoscope", dermatoscope: "dermatoscope",
+  stethoscope: "stéthoscope",
+};
+const INSTRUMENT_STATES = {
+  absent: "absent", ready: "prêt", measuring: "mesure en cours", error: "en erreur",
+  low_battery: "batterie faible",
+};
+
 function showInstruments(instruments) {
   const box = $("instruments");
   box.textContent = "";
@@ -315,7 +327,8 @@ function showInstruments(instruments) {
     row.className = "instrument";
     row.dataset.instrument = inst.name;
     const label = document.createElement("span");
-    label.textContent = `${inst.name} (${inst.kind}) : ${inst.state}` +
+    label.textContent =
+      `${inst.name} (${INSTRUMENT_KINDS[inst.kind] || inst.kind}) : ${INSTRUMENT_STATES[inst.state] || inst.state}` +
       (inst.battery_percent != null ? ` · batterie ${inst.battery_percent} %` : "");
     const button = document.createElement("button");
     button.type = "button";

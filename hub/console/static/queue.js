@@ -3,6 +3,7 @@
 // "Prendre en charge" (the hub gives each patient to one doctor only).
 const Queue = (() => {
   const entries = new Map();  // cabin_id -> entry
+  let zones = {};  // site code -> its time zone: a 14:00 booking reads 14:00 anywhere
   let send = () => {};
 
   function waitedFor(since) {
@@ -20,7 +21,8 @@ const Queue = (() => {
       row.className = "queue-entry" + (e.cabin_online ? "" : " offline");
       row.dataset.cabin = e.cabin_id;
       const time = e.appointment_start
-        ? new Date(e.appointment_start).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" })
+        ? new Date(e.appointment_start).toLocaleTimeString("fr-FR",
+            { hour: "2-digit", minute: "2-digit", timeZone: zones[e.site_code] || "Europe/Paris" })
         : "sans rendez-vous";
       for (const text of [e.site_name, e.given_name, `${e.age} ans`, e.reason || "—", time, waitedFor(e.waiting_since)]) {
         const td = document.createElement("td");
@@ -44,6 +46,7 @@ const Queue = (() => {
 
   return {
     wire(sender) { send = sender; setInterval(render, 30000); },
+    siteZones(map) { zones = map || {}; render(); },
     snapshot(list) { entries.clear(); for (const e of list) entries.set(e.cabin_id, e); render(); },
     upsert(entry) { entries.set(entry.cabin_id, entry); render(); },
     remove(cabinId) { entries.delete(cabinId); render(); },
