@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import audit
@@ -288,9 +289,11 @@ class CabinGateway:
             cursor = frame.cursor
 
             async def cursor_stored(s: AsyncSession) -> None:
-                cabin = await s.get(Cabin, connection.cabin_id)
-                if cabin is not None:
-                    cabin.appointments_cursor = max(cabin.appointments_cursor, cursor)
+                await s.execute(
+                    update(Cabin)
+                    .where(Cabin.id == connection.cabin_id, Cabin.appointments_cursor < cursor)
+                    .values(appointments_cursor=cursor)
+                )
 
             await self.writes.run(cursor_stored)
             await self._push_appointments(connection, frame.cursor)
@@ -342,8 +345,7 @@ class CabinGateway:
 
     async def _waiting(self, connection: CabinConnection, frame: wire.WaitingPatientFrame) -> None:
         async def stored(s: AsyncSession) -> QueueChange | None:
-            cabin = await s.get(Cabin, connection.cabin_id)
-            return None if cabin is None else await update_waiting(s, cabin, frame)
+            return await update_waiting(s, connection.cabin_id, connection.site_code, frame)
 
         change = await self.writes.run(stored)
         if change is not None:

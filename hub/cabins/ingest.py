@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from hub import audit
 from hub.shared.hygiene_chain import GENESIS_HASH, chain_hash
@@ -30,6 +31,8 @@ from hub.store.models import (
     SessionEventRow,
     WaitingPatientRow,
 )
+
+LIGHT_CABIN = (defer(Cabin.status),)
 
 # While a session is in these states its consultation goes on (checkout: the print).
 CONSULTATION_STATES = frozenset({"waiting", "in_consultation", "checkout"})
@@ -51,7 +54,9 @@ async def apply_item(
 ) -> Applied:
     """Raises wire.FrameInvalid for a payload that is not its kind's (nothing applied)."""
     payload = item.parsed()
-    cabin = await session.get(Cabin, cabin_id, with_for_update=True)
+    # Without its status document: parsing it back for every frame of a 2,000-cabin fleet
+    # was most of the writer's time (bench/bench_hub.py); a new status replaces it whole.
+    cabin = await session.get(Cabin, cabin_id, with_for_update=True, options=LIGHT_CABIN)
     if cabin is None:
         raise LookupError(cabin_id)
     if item.seq <= cabin.last_outbox_seq:

@@ -308,9 +308,7 @@ class DoctorSocket:
         self.registry.by_consultation[consultation.id] = self
         self.ctx.router.attach_console(consultation.id, self._from_cabin)
         if older is not None and older is not self:
-            await older.error("Console ouverte ailleurs : celle-ci est fermée.", "replaced")
-            older.consultation = None
-            await older.ws.close()
+            older.consultation = None  # it no longer speaks for the consultation
         async with self.ctx.db.read() as s:
             site = await s.get(Site, consultation.site_code)
         await self.send(
@@ -324,6 +322,10 @@ class DoctorSocket:
             }
         )
         await self._attach_to_cabin()
+        if older is not None and older is not self:
+            # Last: its close handshake (up to aiohttp's 10 s) must not hold this console.
+            await older.error("Console ouverte ailleurs : celle-ci est fermée.", "replaced")
+            await older.ws.close()
 
     async def _attach_to_cabin(self) -> None:
         consultation = self.consultation

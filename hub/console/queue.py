@@ -34,12 +34,16 @@ class ClaimRefused(Exception):
 ALREADY_TAKEN = "Ce patient a déjà été pris en charge par un autre médecin."
 
 
-async def entry_of(session: AsyncSession, row: WaitingPatientRow) -> dict[str, Any]:
-    cabin = await session.get(Cabin, row.cabin_id)
+async def entry_of(
+    session: AsyncSession, row: WaitingPatientRow, *, online: bool | None = None
+) -> dict[str, Any]:
+    """``online``: known by the caller (the cabin that just spoke is), else read."""
+    if online is None:
+        online = bool(await session.scalar(select(Cabin.online).where(Cabin.id == row.cabin_id)))
     site = await session.get(Site, row.site_code)
     return {
         "cabin_id": row.cabin_id,
-        "cabin_online": bool(cabin and cabin.online),
+        "cabin_online": online,
         "site_code": row.site_code,
         "site_name": site.name if site else row.site_code,
         "session_id": row.session_id,
@@ -71,28 +75,28 @@ class QueueChange:
 
 
 async def update_waiting(
-    session: AsyncSession, cabin: Cabin, frame: WaitingPatientFrame
+    session: AsyncSession, cabin_id: str, site_code: str, frame: WaitingPatientFrame
 ) -> QueueChange | None:
     """Stores what the cabin says; None when nothing changed for the consoles."""
-    row = await session.get(WaitingPatientRow, cabin.id)
+    row = await session.get(WaitingPatientRow, cabin_id)
     patient = frame.patient
     if patient is None or frame.session_id is None:
         if row is None:
             return None
         await session.delete(row)
-        return QueueChange(cabin.site_code, cabin.id, None)
+        return QueueChange(site_code, cabin_id, None)
     claimed = await session.scalar(
         select(Consultation.id).where(
-            Consultation.cabin_id == cabin.id, Consultation.session_id == frame.session_id
+            Consultation.cabin_id == cabin_id, Consultation.session_id == frame.session_id
         )
     )
     if claimed is not None:  # a doctor has them already (a resend after a reconnect)
         return None
     if row is None:
-        row = WaitingPatientRow(cabin_id=cabin.id)
+        row = WaitingPatientRow(cabin_id=cabin_id)
         session.add(row)
     row.session_id = frame.session_id
-    row.site_code = cabin.site_code
+    row.site_code = site_code
     row.given_name = patient.given_name
     row.age = patient.age
     row.reason = patient.reason
@@ -100,7 +104,7 @@ async def update_waiting(
     row.walk_in = patient.walk_in
     row.waiting_since = patient.waiting_since
     await session.flush()
-    return QueueChange(cabin.site_code, cabin.id, await entry_of(session, row))
+    return QueueChange(site_code, cabin_id, await entry_of(session, row, online=True))
 
 
 async def snapshot(session: AsyncSession, sites: frozenset[str]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ import aiohttp
 
 from hub.auth.totp import code_at
 from hub.demo.accounts import DEMO_TOTP_SECRET
+from kiosk.ui_auth import HEADER
 from tests.kiosk.process import REPO
 from tests.polling import until
 from tests.terminal import drain_until_exit, read_until, spawn_in_terminal
@@ -89,9 +90,9 @@ def readings(status: dict[str, Any]) -> dict[str, Any]:
     return {i["name"]: i["last"] for i in status["instruments"] if i.get("last")}
 
 
-async def test_demo_prints_its_links_and_serves_a_live_fleet() -> None:
+async def test_demo_prints_its_links_and_serves_a_live_fleet(tmp_path: Path) -> None:
     async with (
-        demo_process("--simulated-patient") as demo,
+        demo_process("--simulated-patient", "--state-dir", str(tmp_path)) as demo,
         aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
     ):
         hub = await demo.line_starting("Hub: ")
@@ -105,7 +106,16 @@ async def test_demo_prints_its_links_and_serves_a_live_fleet() -> None:
         assert hub.startswith("http://127.0.0.1:") and console.startswith(f"{hub}/demo-login?")
         assert "demo / demo-doctor-pass" in logins and len(code) == 6 and code.isdigit()
 
-        # The simulated instruments of the Nangis cabin: every one gives coded readings.
+        # The simulated instruments of the Nangis cabin: each, asked as the doctor or the
+        # touchscreen asks, gives coded readings (the check-in wiped the ones before).
+        base = status_url.removesuffix("/api/status")
+        token = (tmp_path / "nangis-01" / "ui-token").read_text().strip()
+        for inst in (await demo.status(http, status_url))["instruments"]:
+            async with http.post(
+                f"{base}/api/instruments/{inst['name']}/measure", headers={HEADER: token}
+            ) as resp:
+                assert resp.status == 202, inst["name"]
+
         async def all_read() -> dict[str, Any] | None:
             status = await demo.status(http, status_url)
             got = readings(status)
