@@ -3,6 +3,7 @@ are its components'). Appointments arrive from the hub (kiosk/hub_link), not her
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -94,6 +95,11 @@ class Metrics:
             "kiosk_bus_events_dropped", "events dropped by slow subscribers", registry=self.registry
         )
         self.tasks = Gauge("kiosk_tasks_running", "background tasks", registry=self.registry)
+        # Every task of the daemon's event loop (aiohttp's handlers, aiortc's, the
+        # supervisor's): what a leak of tasks shows in, for a cabin that runs for weeks.
+        self.loop_tasks = Gauge(
+            "kiosk_asyncio_tasks", "tasks of the event loop, all owners", registry=self.registry
+        )
         self.crashed = Gauge(
             "kiosk_tasks_crashed", "background tasks that crashed", registry=self.registry
         )
@@ -106,6 +112,7 @@ class Metrics:
         self.events.set(self.ctx.bus.published)
         self.dropped.set(self.ctx.bus.dropped)
         self.tasks.set(self.ctx.tasks.running)
+        self.loop_tasks.set(len(asyncio.all_tasks()))
         self.crashed.set(self.ctx.tasks.crashed)
         return web.Response(
             body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}

@@ -112,11 +112,13 @@ class Daemon:
             removed = ctx.appointments.purge(now - timedelta(days=retention.appointments_days))
             if removed:
                 log.info("retention: purged %d appointments", removed)
-            removed = ctx.lifecycle.store.purge_sessions(
-                now - timedelta(days=retention.sessions_days)
-            )
+            sessions_before = now - timedelta(days=retention.sessions_days)
+            removed = ctx.lifecycle.store.purge_sessions(sessions_before)
             if removed:
                 log.info("retention: purged %d session records", removed)
+            removed = ctx.lifecycle.store.purge_transitions(sessions_before)
+            if removed:
+                log.info("retention: purged %d transitions", removed)
             await asyncio.sleep(retention.purge_interval_minutes * 60)
 
     async def stop(self) -> None:

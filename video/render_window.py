@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from av import VideoFrame
+from av.video.reformatter import VideoReformatter
 
 from video.media import use_session_runtime_dir
 
@@ -69,10 +70,15 @@ def self_view_size(frame: VideoFrame, screen: tuple[int, int]) -> tuple[int, int
 
 class _FrameSurface:
     """A decoded frame converted once to a pygame surface (scaled in libswscale, straight
-    to the display's 32-bit BGRX layout, so blitting is a plain copy)."""
+    to the display's 32-bit BGRX layout, so blitting is a plain copy).
+
+    One libswscale context for the surface's whole life, not the frame's own: PyAV gives
+    each frame a context of its own, libswscale starts one thread per CPU in each, and
+    they lived as long as the frame (past calls' frames until the garbage collector ran)."""
 
     def __init__(self, pygame: Any) -> None:
         self._pygame = pygame
+        self._scaler = VideoReformatter()
         self.frame: VideoFrame | None = None
         self.surface: Any = None
         self._pixels: npt.NDArray[Any] | None = None  # the surface's buffer: keep it alive
@@ -84,7 +90,7 @@ class _FrameSurface:
             return False
         w, h = fit((frame.width, frame.height), size)
         self._box = size
-        self._pixels = frame.to_ndarray(format="bgra", width=w, height=h)
+        self._pixels = self._scaler.reformat(frame, format="bgra", width=w, height=h).to_ndarray()
         self.surface = self._pygame.image.frombuffer(self._pixels, (w, h), "BGRA")
         self.frame = frame
         return True

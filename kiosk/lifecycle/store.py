@@ -168,6 +168,18 @@ class LifecycleStore:
                 (older_than.isoformat(),),
             ).rowcount
 
+    def purge_transitions(self, older_than: datetime) -> int:
+        """Deletes the transitions logged before ``older_than`` that belong to no session
+        still kept (retention.sessions_days, as the sessions): the log of a cabin that
+        runs for years stays bounded. Those of an open session stay. A cabin with a hub
+        copied each to its outbox as it was written (kiosk/hub_link/reporter.py)."""
+        with Transaction(self.conn) as c:
+            return c.execute(
+                "DELETE FROM transitions WHERE at < ? AND (session_id IS NULL "
+                "OR session_id NOT IN (SELECT id FROM sessions))",
+                (older_than.isoformat(),),
+            ).rowcount
+
     def transitions(self, limit: int = 100) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT * FROM transitions ORDER BY seq DESC LIMIT ?", (limit,)
