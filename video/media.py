@@ -117,6 +117,7 @@ class _LatestFrameFanout:
         self.source = source
         self._subscribers: list[_FanoutTrack] = []
         self._reader: asyncio.Task[None] | None = None
+        self._closed = False
 
     def subscribe(self) -> MediaStreamTrack:
         track = _FanoutTrack(self)
@@ -124,7 +125,9 @@ class _LatestFrameFanout:
         return track
 
     def ensure_reading(self) -> None:
-        if self._reader is None:
+        # Not after close: a subscriber's recv() still in flight would start a reader
+        # that nobody cancels.
+        if self._reader is None and not self._closed:
             self._reader = asyncio.get_running_loop().create_task(
                 self._read(), name="cabin-media-reader"
             )
@@ -143,6 +146,7 @@ class _LatestFrameFanout:
                 sub.offer(None)
 
     def close(self) -> asyncio.Task[None] | None:
+        self._closed = True
         self.source.stop()
         for sub in self._subscribers:
             sub.stop()
