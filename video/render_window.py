@@ -90,7 +90,9 @@ class _FrameSurface:
             return False
         w, h = fit((frame.width, frame.height), size)
         self._box = size
-        self._pixels = self._scaler.reformat(frame, format="bgra", width=w, height=h).to_ndarray()
+        scaled = self._scaler.reformat(frame, format="bgra", width=w, height=h).to_ndarray()
+        # Rows padded to libswscale's alignment make a strided array; pygame needs it whole.
+        self._pixels = np.ascontiguousarray(scaled)
         self.surface = self._pygame.image.frombuffer(self._pixels, (w, h), "BGRA")
         self.frame = frame
         return True

@@ -71,3 +71,18 @@ def test_frames_drawn_keep_no_threads_alive() -> None:
     left = native_threads() - native_before
     assert not left, f"threads left behind by a stopped window: {left}"
     assert shown  # every frame is still referenced here
+
+
+def test_a_picture_whose_rows_are_padded_is_drawn() -> None:
+    """318 px of BGRA is 1,272 bytes a row; libswscale pads rows to its alignment, so the
+    array is not contiguous: drawn anyway, and the window thread goes on."""
+    window = VideoWindow((318, 240), headless=True)
+    window.start()
+    try:
+        for n in range(3):
+            window.show_remote(frame(n))
+            wait_rendered(window, n + 1)
+        assert window.is_alive() and window.failed is None
+    finally:
+        window.request_stop()
+        window.join(5.0)
