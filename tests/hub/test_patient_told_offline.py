@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from hub.service import Hub
 from kiosk.ui.screens.consultation import WaitingScreen
-from kiosk.ui_auth import HEADER
 from tests.hub.conftest import MakeCabin
 from tests.hub.fleet import check_in
 from tests.polling import until
@@ -24,12 +21,9 @@ BACK_S = 30.0
 
 
 async def ui_state(cabin: RunningCabin) -> dict[str, object]:
-    async with (
-        aiohttp.ClientSession(headers={HEADER: cabin.ctx.ui_token}) as http,
-        http.get(cabin.url + "/api/ui/state") as resp,
-    ):
-        state: dict[str, object] = await resp.json()
-        return state
+    status, state = await cabin.get("/api/ui/state")
+    assert status == 200, state
+    return dict(state)
 
 
 async def test_the_waiting_patient_is_told_when_no_doctor_can_be_reached(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -28,7 +29,7 @@ from tests.video.conftest import MakeCabin, RunningCabin
 from tests.video.doctor_client import DoctorClient, wait_for
 from video.media_sdp import DEFAULT_HINT
 
-GOOD_PRESCRIPTION = {
+GOOD_PRESCRIPTION: dict[str, Any] = {
     "prescriber": {
         "name": "Dr Claire Martin",
         "specialty": "Médecine générale",
@@ -180,22 +181,9 @@ async def test_prescription_problems_and_print_jobs_reach_the_doctor(
     await doctor.send({"type": "join"})
     await wait_for(lambda: cabin.ctx.lifecycle.state is State.IN_CONSULTATION)
     bad = {
-        "prescriber": {
-            "name": "Dr Claire Martin",
-            "specialty": "Médecine générale",
-            "rpps": "10003456782",
-            "address": "1 rue X, 77000 Melun, France",
-            "phone": "+33 1 23 45 67 89",
-            "email": "c.martin@example.fr",
-        },
-        "patient": {
-            "family_name": "Dupont",
-            "given_name": "Hélène",
-            "sex": "F",
-            "birth_date": "1948-03-02",
-        },
+        **GOOD_PRESCRIPTION,
+        "prescriber": {**GOOD_PRESCRIPTION["prescriber"], "rpps": "10003456782"},
         "items": [{"medication": "Paracétamol 500 mg comprimé", "posology": "1 cp x3/j"}],
-        "issued_at": "2026-11-23T10:00:00+01:00",
     }
     await doctor.send({"type": "prescription", "id": "rx1", "prescription": bad})
     error = await doctor.expect("error", in_reply_to="rx1")
