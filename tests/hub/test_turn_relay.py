@@ -11,9 +11,7 @@ allocation for the cabin's credential and for the doctor's."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,11 +26,11 @@ from tests.chromium import CHROMIUM, headless_chromium
 from tests.e2e.doctor_page import open_console, page_frames_advance, take_patient
 from tests.hub.conftest import standard_accounts
 from tests.hub.fleet import Cabins, check_in, start_hub, write_hub_config
+from tests.netns import run_inner_in_own_netns
 from tests.polling import until
 
 NETNS_ENV = "KIOSK_TURN_TEST_NETNS"
 IN_NETNS = os.environ.get(NETNS_ENV) == "1"
-REPO = Path(__file__).resolve().parents[2]
 TURN_PORT = 3478
 SECRET = "the-static-auth-secret-of-the-test"
 STEP_S = 30.0
@@ -53,25 +51,7 @@ def test_turn_credentials_follow_coturns_scheme() -> None:
 def test_relay_only_call_in_own_network_namespace() -> None:
     if IN_NETNS:
         pytest.skip("this is the outer test; the inner one is running")
-    for tool in ("unshare", "ip", "turnserver", CHROMIUM):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing (scripts/debian-packages.txt installs it)")
-    here = Path(__file__).relative_to(REPO)
-    script = (
-        "ip link set lo up && exec "
-        f"{sys.executable} -m pytest -q -p no:cacheprovider -x {here}::test_relay_only_inner"
-    )
-    result = subprocess.run(
-        ["unshare", "-n", "--", "sh", "-c", script],
-        cwd=REPO,
-        env={**os.environ, NETNS_ENV: "1"},
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
-    assert "1 passed" in result.stdout
+    run_inner_in_own_netns(__file__, "test_relay_only_inner", NETNS_ENV, ("turnserver", CHROMIUM))
 
 
 @pytest.fixture

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,12 +34,12 @@ from kiosk.events import (
 from kiosk.lifecycle import State
 from tests.chromium import CHROMIUM, headless_chromium
 from tests.hub.fleet import DOCTOR_PASSWORD
+from tests.netns import run_inner_in_own_netns
 from tests.video.conftest import RunningCabin
 from tests.video.doctor_client import wait_for
 
 NETNS_ENV = "KIOSK_CALL_TEST_NETNS"
 IN_NETNS = os.environ.get(NETNS_ENV) == "1"
-REPO = Path(__file__).resolve().parents[2]
 CUT_S = 6.0  # long enough for both sides to notice (the cabin after 4 s without frames)
 STEP_S = 25.0
 
@@ -50,25 +47,7 @@ STEP_S = 25.0
 def test_console_end_to_end_in_own_network_namespace() -> None:
     if IN_NETNS:
         pytest.skip("this is the outer test; the inner one is running")
-    for tool in ("unshare", "ip", "nft", CHROMIUM):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing (scripts/debian-packages.txt installs it)")
-    here = Path(__file__).relative_to(REPO)
-    inner = f"{here}::test_console_inner"
-    script = (
-        f"ip link set lo up && exec {sys.executable} -m pytest -q -p no:cacheprovider -x {inner}"
-    )
-    result = subprocess.run(
-        ["unshare", "-n", "--", "sh", "-c", script],
-        cwd=REPO,
-        env={**os.environ, NETNS_ENV: "1"},
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
-    assert "1 passed" in result.stdout
+    run_inner_in_own_netns(__file__, "test_console_inner", NETNS_ENV, ("nft", CHROMIUM))
 
 
 def nft(*commands: str) -> None:
