@@ -115,13 +115,15 @@ class RemoteMediaSink:
             track.stop()
         for task in self._own:
             task.cancel()
+        # Asked before any wait: the threads still stop if this coroutine is cancelled.
+        if self.audio_output is not None:
+            self.audio_output.request_stop()
+        self.window.request_stop()
         if self._own:
             await asyncio.gather(*self._own, return_exceptions=True)
         self._own.clear()
         if self.audio_output is not None:
-            self.audio_output.request_stop()
             await asyncio.to_thread(self.audio_output.join, WINDOW_STOP_TIMEOUT_S)
-        self.window.request_stop()
         await asyncio.to_thread(self.window.join, WINDOW_STOP_TIMEOUT_S)
         if self.window.is_alive():
             log.warning("video window thread did not stop within %.0f s", WINDOW_STOP_TIMEOUT_S)

@@ -43,8 +43,12 @@ class CallMedia:
         return cls(media, sink)
 
     async def close(self) -> None:
-        await self.sink.stop()
-        await self.media.aclose()
+        # The sources are released even if the screen's stop is cancelled (the daemon
+        # cancels its tasks at shutdown, maybe while this call's end is closing it).
+        try:
+            await self.sink.stop()
+        finally:
+            await self.media.aclose()
 
 
 class BorrowedTrack(MediaStreamTrack):

@@ -167,3 +167,34 @@ async def test_microphone_through_alsa() -> None:
         await media.aclose()
     assert {f.sample_rate for f in frames} == {AUDIO_RATE}
     assert frames[-1].pts > frames[0].pts
+
+
+async def test_call_media_releases_the_camera_when_its_close_is_cancelled() -> None:
+    """The daemon cancels its tasks at shutdown, maybe while a call's end is stopping the
+    patient's screen: the camera must be released anyway (its reader task must end)."""
+    from video.render import RemoteMediaSink
+    from video.tracks import CallMedia
+
+    media = cabin_tracks(call_settings(camera={"width": 320, "height": 240, "fps": 30}))
+    sink = RemoteMediaSink(CallSettings(), headless=True, window_size=(64, 48))
+    call = CallMedia(media, sink)
+    await read_frames(media.camera, 1)  # the camera reader runs
+    stopping = asyncio.Event()
+    real_stop = sink.stop
+
+    async def stuck_stop() -> None:  # a window join that has not returned yet
+        stopping.set()
+        await asyncio.sleep(3600)
+
+    sink.stop = stuck_stop  # type: ignore[method-assign]
+    closing = asyncio.create_task(call.close())
+    await stopping.wait()
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    readers = [t for t in asyncio.all_tasks() if t.get_name() == "cabin-media-reader"]
+    assert all(t.done() for t in readers), "the camera reader outlived the call"
+    assert media.closed
+    with pytest.raises(MediaStreamError):
+        await media.camera.recv()
+    await real_stop()
