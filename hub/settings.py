@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hub.shared.config_file import load_model
@@ -127,8 +135,14 @@ class HubSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (env_settings, init_settings)
 
+    # Built once (the settings are frozen): looked up per cabin frame at fleet scale.
+    _sites_by_code: dict[str, SiteConfig] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._sites_by_code = {s.code: s for s in self.sites}
+
     def site(self, code: str) -> SiteConfig | None:
-        return next((s for s in self.sites if s.code == code), None)
+        return self._sites_by_code.get(code)
 
     @property
     def offline_after_s(self) -> float:

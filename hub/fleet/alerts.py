@@ -1,5 +1,8 @@
-"""The alert loop: every ``check_interval_s`` (and at once when a cabin changes), the rules
-(hub/fleet/rules.py) over every enrolled cabin, and the ``alerts`` table brought in line.
+"""The alert loop: every ``check_interval_s`` the rules (hub/fleet/rules.py) over every
+enrolled cabin, and the ``alerts`` table brought in line; when cabins change, within
+``CHANGED_DELAY_S``, the same over those cabins only (a fleet of 2,000 sends a change
+every few milliseconds: a whole pass per change kept the hub's store busy, see
+bench/bench_hub.py). A pass reads first and writes only when an alert is raised or cleared.
 
 - A condition with no open alert raises one: one row, its occurrence's key unique, so an
   occurrence is raised once, even by two hub instances or across a restart.
@@ -13,6 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +33,9 @@ from hub.store.models import Alert, Cabin
 
 log = logging.getLogger(__name__)
 
+# Changes of cabins gathered this long are checked together.
+CHANGED_DELAY_S = 0.2
+
 
 @dataclasses.dataclass
 class Changes:
@@ -40,9 +47,22 @@ class Changes:
         return sorted({a.cabin_id for a in self.raised + self.cleared})
 
 
-async def sync(session: AsyncSession, settings: HubSettings, now: datetime) -> Changes:
-    """Raises what the rules find and clears what they no longer find, in one transaction."""
-    cabins = (await session.scalars(select(Cabin).where(Cabin.revoked_at.is_(None)))).all()
+async def sync(
+    session: AsyncSession,
+    settings: HubSettings,
+    now: datetime,
+    cabin_ids: Collection[str] | None = None,
+    write: bool = True,
+) -> Changes:
+    """Raises what the rules find and clears what they no longer find, in one transaction:
+    over every cabin, or over ``cabin_ids`` only (their alerts, nobody else's).
+    ``write=False``: what it would change, with nothing touched (a read session)."""
+    cabins_q = select(Cabin).where(Cabin.revoked_at.is_(None))
+    alerts_q = select(Alert).where(Alert.cleared_at.is_(None))
+    if cabin_ids is not None:
+        cabins_q = cabins_q.where(Cabin.id.in_(cabin_ids))
+        alerts_q = alerts_q.where(Alert.cabin_id.in_(cabin_ids))
+    cabins = (await session.scalars(cabins_q)).all()
     found: dict[str, rules.Condition] = {}
     for cabin in cabins:
         name, zone = rules.site_facts(settings, cabin.site_code)
@@ -50,7 +70,7 @@ async def sync(session: AsyncSession, settings: HubSettings, now: datetime) -> C
         for condition in rules.conditions(facts, settings.alerts, now):
             found[condition.base] = condition
     changes = Changes()
-    open_alerts = (await session.scalars(select(Alert).where(Alert.cleared_at.is_(None)))).all()
+    open_alerts = (await session.scalars(alerts_q)).all()
     still_open: set[str] = set()
     for alert in open_alerts:
         match = found.get(rules.base_of(alert.key))
@@ -58,7 +78,6 @@ async def sync(session: AsyncSession, settings: HubSettings, now: datetime) -> C
         if same:
             still_open.add(rules.base_of(alert.key))
         else:
-            alert.cleared_at = now
             changes.cleared.append(alert)
     wanted = {c.key(now): c for base, c in found.items() if base not in still_open}
     if wanted:
@@ -78,8 +97,11 @@ async def sync(session: AsyncSession, settings: HubSettings, now: datetime) -> C
                 attempts=0,
                 last_error=None,
             )
-            session.add(alert)
             changes.raised.append(alert)
+    if write:  # after the reads above: nothing is flushed before they are done
+        for alert in changes.cleared:
+            alert.cleared_at = now
+        session.add_all(changes.raised)
     return changes
 
 
@@ -92,6 +114,7 @@ class AlertMonitor:
         self.webhook = WebhookSender(ctx)
         self.checks = 0  # completed checks (tests wait on it)
         self._wake = asyncio.Event()
+        self._changed: set[str] = set()  # cabins changed since the last pass
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
@@ -103,32 +126,48 @@ class AlertMonitor:
         self.ctx.router.unsubscribe(FLEET_TOPIC, self._on_fleet)
 
     async def _on_fleet(self, message: dict[str, Any]) -> None:
-        if message.get("type") == "cabin_changed":
+        cabin_id = message.get("cabin_id")
+        if message.get("type") == "cabin_changed" and isinstance(cabin_id, str):
+            self._changed.add(cabin_id)
             self._wake.set()  # never blocks the publisher: the loop does the work
 
     async def _loop(self) -> None:
         interval = self.ctx.settings.alerts.check_interval_s
+        loop = asyncio.get_running_loop()
+        next_full = loop.time()
         while True:
             try:
-                await self.check()
+                if loop.time() >= next_full:
+                    next_full = loop.time() + interval
+                    self._changed.clear()  # the whole pass covers them
+                    await self.check()
+                elif self._changed:
+                    changed, self._changed = self._changed, set()
+                    await self.check(changed)
             except Exception:  # the store may be briefly away: the next check tries again
                 log.exception("fleet alerts: the check failed")
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
+                async with asyncio.timeout(max(0.0, next_full - loop.time())):
                     await self._wake.wait()
+                    await asyncio.sleep(CHANGED_DELAY_S)  # gather what changes meanwhile
             self._wake.clear()
 
-    async def check(self) -> Changes:
-        """One pass of the rules; what it raised goes to the webhook."""
+    async def check(self, cabin_ids: Collection[str] | None = None) -> Changes:
+        """One pass of the rules (over these cabins only, if given); what it raised goes
+        to the webhook."""
         async with self._lock:
             now = self.ctx.clock()
-            try:
-                async with self.ctx.db.transaction() as s:
-                    changes = await sync(s, self.ctx.settings, now)
-            except IntegrityError:
-                # Another hub instance raised the same occurrence first: it is raised.
-                log.info("fleet alerts: an alert was raised elsewhere meanwhile")
-                changes = Changes()
+            settings = self.ctx.settings
+            async with self.ctx.db.read() as s:
+                planned = await sync(s, settings, now, cabin_ids, write=False)
+            changes = Changes()
+            if planned.raised or planned.cleared:
+                try:
+                    async with self.ctx.db.transaction() as s:
+                        changes = await sync(s, settings, now, cabin_ids)
+                except IntegrityError:
+                    # Another hub instance raised the same occurrence first: it is raised.
+                    log.info("fleet alerts: an alert was raised elsewhere meanwhile")
             self.checks += 1
         for alert in changes.raised:
             log.warning("alert raised: %s (%s)", alert.kind, alert.cabin_id)

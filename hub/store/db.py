@@ -3,6 +3,10 @@
 SQLite (aiosqlite) is the embedded default: WAL, synchronous=FULL, and every
 transaction begins IMMEDIATE, so two writers never both read and then collide on
 upgrading their lock (which SQLite reports as "database is locked" halfway through).
+``read()`` sessions come from a second engine on the same file whose transactions begin
+DEFERRED on connections that refuse writes (``PRAGMA query_only``): in WAL a reader takes
+no lock, so the queue snapshots, logins and dashboards never wait behind the writer nor
+hold it back (with IMMEDIATE everywhere they did: bench/bench_hub.py).
 PostgreSQL (asyncpg) is the scale-out store; the same code runs on both."""
 
 from __future__ import annotations
@@ -40,9 +44,17 @@ class Database:
             options["max_overflow"] = 10
             options["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        self._read_engine: AsyncEngine | None = None
         if self.is_sqlite:
-            _sqlite_immediate_transactions(self.engine)
+            _sqlite_transactions(self.engine, begin="BEGIN IMMEDIATE")
+            self._read_engine = create_async_engine(url, **options)
+            _sqlite_transactions(self._read_engine, begin="BEGIN", query_only=True)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = (
+            self.sessions
+            if self._read_engine is None
+            else async_sessionmaker(self._read_engine, expire_on_commit=False)
+        )
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -52,14 +64,17 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        """A session that only reads (on SQLite a write in it raises): one snapshot."""
+        async with self._read_sessions() as session:
             yield session
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
 
 
-def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
+def _sqlite_transactions(engine: AsyncEngine, begin: str, query_only: bool = False) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -71,8 +86,10 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if query_only:
+            cursor.execute("PRAGMA query_only = ON")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)

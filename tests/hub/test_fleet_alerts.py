@@ -6,13 +6,15 @@ hub's ingest for the printer (no CUPS in these tests)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hub.cabins import enrolment
 from hub.fleet import view
+from hub.fleet.alerts import Changes
 from hub.service import Hub
 from hub.store.models import Alert, Cabin
 from kiosk.daemon import Daemon
@@ -259,3 +261,48 @@ async def test_the_loop_checks_when_a_cabin_changes(hub: Hub, make_cabin: MakeCa
         return [a.kind for a in await alerts_of(hub)] == ["out_of_service"]
 
     await until(raised, within_s=5, what="the alert raised by the loop, not the test")
+
+
+async def test_a_pass_over_changed_cabins_touches_only_theirs(hub: Hub) -> None:
+    """The loop's pass after a change looks at the cabins that changed, not the fleet: the
+    other cabin's alert is neither raised nor cleared by it; the whole pass does both."""
+    await row_cabin(hub, "nangis-01")
+    await row_cabin(hub, "moret-01")
+    await feed(hub, "nangis-01", "status", status("out_of_service"))
+    await feed(hub, "moret-01", "status", status("out_of_service"))
+    changes = await hub.alerts.check({"nangis-01"})
+    assert [a.cabin_id for a in changes.raised] == ["nangis-01"]
+    assert [a.cabin_id for a in open_ones(await alerts_of(hub))] == ["nangis-01"]
+    await feed(hub, "nangis-01", "status", status("idle"))
+    changes = await hub.alerts.check({"moret-01"})
+    assert [a.cabin_id for a in changes.raised] == ["moret-01"] and changes.cleared == []
+    changes = await hub.alerts.check()
+    assert [a.cabin_id for a in changes.cleared] == ["nangis-01"] and changes.raised == []
+    assert [a.cabin_id for a in open_ones(await alerts_of(hub))] == ["moret-01"]
+
+
+async def test_a_pass_that_changes_nothing_writes_nothing(hub: Hub) -> None:
+    """A pass only reads unless an alert is raised or cleared: at fleet scale the passes
+    must not queue behind (nor hold back) the cabins' writes."""
+    await row_cabin(hub, "nangis-01")
+    await feed(hub, "nangis-01", "status", status("out_of_service"))
+    await hub.alerts.check()
+    writes: list[str] = []
+    me = asyncio.current_task()
+
+    def on_begin(conn: object) -> None:  # the hub's own tasks write meanwhile: not counted
+        if asyncio.current_task() is me:
+            writes.append("begin")
+
+    engine = hub.db.engine.sync_engine
+    event.listen(engine, "begin", on_begin)
+    try:
+        for _ in range(3):
+            assert await hub.alerts.check() == Changes()
+        assert writes == []
+        await feed(hub, "nangis-01", "status", status("idle"))
+        writes.clear()
+        changes = await hub.alerts.check()
+        assert len(changes.cleared) == 1 and writes == ["begin"]
+    finally:
+        event.remove(engine, "begin", on_begin)
