@@ -344,8 +344,13 @@ class CabinGateway:
             )
 
     async def _waiting(self, connection: CabinConnection, frame: wire.WaitingPatientFrame) -> None:
+        site = self.ctx.settings.site(connection.site_code)
+        site_name = site.name if site is not None else connection.site_code
+
         async def stored(s: AsyncSession) -> QueueChange | None:
-            return await update_waiting(s, connection.cabin_id, connection.site_code, frame)
+            return await update_waiting(
+                s, connection.cabin_id, connection.site_code, site_name, frame
+            )
 
         change = await self.writes.run(stored)
         if change is not None:

@@ -13,12 +13,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.roles import serves_site
 from hub.shared.wire import WaitingPatientFrame
+from hub.store import core_writes
 from hub.store.models import Cabin, Consultation, Site, WaitingPatientRow
 
 QUEUE_TOPIC = "queue"
@@ -41,18 +42,30 @@ async def entry_of(
     if online is None:
         online = bool(await session.scalar(select(Cabin.online).where(Cabin.id == row.cabin_id)))
     site = await session.get(Site, row.site_code)
+    values = {c: getattr(row, c) for c in ENTRY_COLUMNS}
+    return _entry(row.cabin_id, values, site.name if site else row.site_code, online)
+
+
+# The waiting row's columns besides the cabin, as a dictionary of values.
+ENTRY_COLUMNS = (
+    "session_id", "site_code", "given_name", "age", "reason", "appointment_start",
+    "walk_in", "waiting_since",
+)  # fmt: skip
+
+
+def _entry(cabin_id: str, values: dict[str, Any], site_name: str, online: bool) -> dict[str, Any]:
     return {
-        "cabin_id": row.cabin_id,
+        "cabin_id": cabin_id,
         "cabin_online": online,
-        "site_code": row.site_code,
-        "site_name": site.name if site else row.site_code,
-        "session_id": row.session_id,
-        "given_name": row.given_name,
-        "age": row.age,
-        "reason": row.reason,
-        "appointment_start": _iso(row.appointment_start),
-        "walk_in": row.walk_in,
-        "waiting_since": _iso(row.waiting_since),
+        "site_code": values["site_code"],
+        "site_name": site_name,
+        "session_id": values["session_id"],
+        "given_name": values["given_name"],
+        "age": values["age"],
+        "reason": values["reason"],
+        "appointment_start": _iso(values["appointment_start"]),
+        "walk_in": values["walk_in"],
+        "waiting_since": _iso(values["waiting_since"]),
     }
 
 
@@ -75,16 +88,21 @@ class QueueChange:
 
 
 async def update_waiting(
-    session: AsyncSession, cabin_id: str, site_code: str, frame: WaitingPatientFrame
+    session: AsyncSession,
+    cabin_id: str,
+    site_code: str,
+    site_name: str,
+    frame: WaitingPatientFrame,
 ) -> QueueChange | None:
-    """Stores what the cabin says; None when nothing changed for the consoles."""
-    row = await session.get(WaitingPatientRow, cabin_id)
+    """Stores what the cabin says; None when nothing changed for the consoles. Core
+    statements (hub/store/core_writes.py): this runs for every arrival and departure of
+    a fleet, in the cabins' writer."""
+    table = core_writes.table_of(WaitingPatientRow)
     patient = frame.patient
     if patient is None or frame.session_id is None:
-        if row is None:
-            return None
-        await session.delete(row)
-        return QueueChange(site_code, cabin_id, None)
+        gone = await core_writes.execute(session, delete(table).where(table.c.cabin_id == cabin_id))
+        core_writes.forget(session, WaitingPatientRow, cabin_id)
+        return QueueChange(site_code, cabin_id, None) if gone.rowcount else None
     claimed = await session.scalar(
         select(Consultation.id).where(
             Consultation.cabin_id == cabin_id, Consultation.session_id == frame.session_id
@@ -92,19 +110,25 @@ async def update_waiting(
     )
     if claimed is not None:  # a doctor has them already (a resend after a reconnect)
         return None
-    if row is None:
-        row = WaitingPatientRow(cabin_id=cabin_id)
-        session.add(row)
-    row.session_id = frame.session_id
-    row.site_code = site_code
-    row.given_name = patient.given_name
-    row.age = patient.age
-    row.reason = patient.reason
-    row.appointment_start = patient.appointment_start
-    row.walk_in = patient.walk_in
-    row.waiting_since = patient.waiting_since
-    await session.flush()
-    return QueueChange(site_code, cabin_id, await entry_of(session, row, online=True))
+    values: dict[str, Any] = {
+        "session_id": frame.session_id,
+        "site_code": site_code,
+        "given_name": patient.given_name,
+        "age": patient.age,
+        "reason": patient.reason,
+        "appointment_start": patient.appointment_start,
+        "walk_in": patient.walk_in,
+        "waiting_since": patient.waiting_since,
+    }
+    # Update, else insert: portable, and safe because only this cabin's frames, through
+    # the one writer, add its row.
+    changed = await core_writes.execute(
+        session, update(table).where(table.c.cabin_id == cabin_id).values(**values)
+    )
+    if not changed.rowcount:
+        await core_writes.execute(session, insert(table).values(cabin_id=cabin_id, **values))
+    core_writes.forget(session, WaitingPatientRow, cabin_id)
+    return QueueChange(site_code, cabin_id, _entry(cabin_id, values, site_name, online=True))
 
 
 async def snapshot(session: AsyncSession, sites: frozenset[str]) -> list[dict[str, Any]]:
