@@ -24,6 +24,7 @@ from hub.store.models import Site, WaitingPatientRow
 from tests.hub.test_fleet_support import row_cabin
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+TAKEN = "in_consultation"  # the patient leaves the queue; no query follows in the event
 
 
 async def names(db: Database) -> list[str]:
@@ -101,7 +102,7 @@ async def test_statements_and_orm_pieces_in_one_batch_see_each_others_rows(hub: 
     at = [t0 + timedelta(seconds=i) for i in range(5)]
     async with hub.db.transaction() as s:
         await update_waiting(s, "nangis-01", "NAN231", "Nangis", waiting("s1", at[0]))
-        left = await ingest.apply_item(s, "nangis-01", event(1, "s1", "in_consultation", at[1]), at[1])
+        left = await ingest.apply_item(s, "nangis-01", event(1, "s1", TAKEN, at[1]), at[1])
         assert left.queue_removed  # the ORM sees the row the statement inserted
         await update_waiting(s, "nangis-01", "NAN231", "Nangis", waiting("s2", at[2]))
     assert await waiting_session(hub) == "s2"  # the ORM's delete did not land after it
@@ -113,6 +114,6 @@ async def test_statements_and_orm_pieces_in_one_batch_see_each_others_rows(hub: 
         await update_waiting(s, "nangis-01", "NAN231", "Nangis", waiting("s3", at[3]))
         again = await s.get(WaitingPatientRow, "nangis-01")
         assert again is not None and again.session_id == "s3"  # not the session's old copy
-        gone = await ingest.apply_item(s, "nangis-01", event(3, "s3", "in_consultation", at[4]), at[4])
+        gone = await ingest.apply_item(s, "nangis-01", event(3, "s3", TAKEN, at[4]), at[4])
         assert gone.queue_removed  # s3's row, not the copy of s2's loaded before
     assert await waiting_session(hub) is None
