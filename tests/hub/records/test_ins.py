@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hub.records.ins import (
@@ -138,3 +140,14 @@ def test_the_gp_rpps_is_luhn_checked_and_mssante_optional() -> None:
         GeneralPractitioner(name="Dr Roux", rpps="10001234566")
     with pytest.raises(ValidationError, match="adresse e-mail invalide"):
         GeneralPractitioner(name="Dr Roux", mssante="roux@")
+
+
+@given(st.from_regex(r"[12]\d{4}(\d{2}|2A|2B)\d{6}", fullmatch=True), st.integers(1, 97))
+def test_only_the_right_key_is_accepted(body: str, key: int) -> None:
+    digits = int(body.replace("2A", "19").replace("2B", "18"))
+    right = 97 - digits % 97
+    if key == right:
+        assert check_ins_number(f"{body}{key:02d}") == f"{body}{key:02d}"
+    else:
+        with pytest.raises(ValueError, match=f"attendu {right:02d}, reçu {key:02d}"):
+            check_ins_number(f"{body}{key:02d}")

@@ -1,0 +1,60 @@
+"""The PDF report, read back with pdftotext: French numbers, every section, the signature."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hub.records.model import Report, sign
+from hub.records.report_pdf import render_report
+from tests.hub.records.sample import END_OFFSET, START, sample_record
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils")
+
+
+def text_of(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                         check=True, text=True)  # fmt: skip
+    return " ".join(out.stdout.split())
+
+
+def test_the_signed_report_reads_back(tmp_path: Path) -> None:
+    record = sign(sample_record(), START + END_OFFSET)
+    pdf = render_report(record)
+    assert pdf.startswith(b"%PDF-")
+    text = text_of(pdf, tmp_path)
+    for expected in [
+        "Compte rendu de téléconsultation",
+        "Le 23 novembre 2026 à 10 h 05, cabine : Mairie de Nangis",
+        "Dr Élise Lefèvre — RPPS 10001234565",
+        "Patient : Hélène Marie DUPONT, née le 02/03/1948",
+        "INS (NIR) : 2 48 03 2A 004 017 50",
+        "Médecin traitant : Dr Anne Roux",
+        "Motif de consultation Fièvre depuis 3 jours, toux",
+        "Poids 62,4 kg",
+        "Pression artérielle systolique 142 mmHg",
+        "Pression artérielle diastolique 88 mmHg",
+        "SpO2 97 %",
+        "Température 37,8 °C",
+        "Conclusion Bronchite aiguë probablement virale",
+        "Suivi Revoir son médecin traitant sous 48 h si la fièvre persiste",
+        "1. Paracétamol 1 g, comprimé",
+        "à renouveler 2 fois",
+        "Signé par Dr Élise Lefèvre le 23 novembre 2026 à 10 h 27",
+    ]:
+        assert expected in text, expected
+    assert "BROUILLON" not in text
+    assert "Battery" not in text and "Glycémie" not in text  # no value, not a result
+    assert render_report(record) == pdf  # same record, same bytes
+
+
+def test_a_draft_says_it_is_not_signed(tmp_path: Path) -> None:
+    text = text_of(render_report(sample_record(report=Report(reason="Toux"))), tmp_path)
+    assert "BROUILLON — compte rendu non signé" in text
+    assert "Signé par" not in text
+    assert "Conclusion" not in text
