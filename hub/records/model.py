@@ -14,7 +14,8 @@ Public API:
 - ``parse_record(data) -> ConsultationRecord``: validate JSON; ``RecordInvalid`` lists
   every problem with its path, in French.
 - ``sign(record, at) -> ConsultationRecord``: the signed record; ``RecordInvalid`` when
-  the conclusion is missing (a draft may lack it) or the times do not hold.
+  the conclusion is missing (a draft may lack it), it is signed already, or the times do
+  not hold.
 
 Bytes travel as base64 in JSON (``model_dump(mode="json")``)."""
 
@@ -185,6 +186,8 @@ def parse_record(data: Any) -> ConsultationRecord:
 def sign(record: ConsultationRecord, at: datetime) -> ConsultationRecord:
     """The record signed at ``at`` (and ended then, if it was not yet)."""
     problems: list[Problem] = []
+    if record.signed:
+        problems.append({"path": "signed_at", "message": "ce compte rendu est déjà signé"})
     if record.report.conclusion is None or not record.report.conclusion.strip():
         problems.append(
             {"path": "report.conclusion", "message": "la conclusion est obligatoire pour signer"}

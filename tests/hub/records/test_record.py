@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
+from devices import coding
+from devices.measurement import Measurement
 from hub.records.model import (
     ConsultationRecord,
     PrescriptionDocument,
     RecordInvalid,
     Report,
+    observations_from_measurement,
     parse_record,
     sign,
 )
@@ -81,3 +85,21 @@ def test_the_prescription_pdf_or_its_digest_and_reference() -> None:
         PrescriptionDocument(number="ORD-1", sha256=digest)
     with pytest.raises(ValueError, match="PDF est attendu"):
         PrescriptionDocument(number="ORD-1", pdf=b"hello")
+
+
+def test_a_record_is_signed_once() -> None:
+    signed = sign(sample_record(), START + END_OFFSET)
+    with pytest.raises(RecordInvalid, match="déjà signé"):
+        sign(signed, START + END_OFFSET + timedelta(minutes=5))
+
+
+def test_the_instrument_time_is_kept_and_intermediate_values_left_out() -> None:
+    m = Measurement(
+        "weight", (coding.obs(coding.BODY_WEIGHT, Decimal("21.4")),),
+        timestamp=START + timedelta(seconds=30),
+    )  # fmt: skip
+    (o,) = observations_from_measurement(m.to_json(), "balance", START + timedelta(minutes=9))
+    assert (o.taken_at, o.value) == (START + timedelta(seconds=30), Decimal("21.4"))
+    live = Measurement("blood_pressure", (coding.obs(coding.CUFF_PRESSURE, Decimal(120)),),
+                       intermediate=True).to_json() | {"intermediate": True}  # fmt: skip
+    assert observations_from_measurement(live, "tensiomètre", START) == []
