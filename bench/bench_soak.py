@@ -87,7 +87,7 @@ RETENTION: dict[str, tuple[float | None, str]] = {
     "print_documents": (_KEEP.prescriptions_days, "retention.prescriptions_days"),
     "hub_outbox": (0, "deleted when the hub acknowledges"),
     "hygiene_auth_failures": (0, "the 15-minute lockout window (hygiene/auth.py)"),
-    "hygiene_log": (None, "never: append-only (retention.hygiene_log_years not applied)"),
+    "hygiene_log": (None, "retention.hygiene_log_years (5 y), once the hub acknowledged"),
 }
 PER_DAY = 20  # consultations a day of a busy cabin, for the steady state of each table
 

@@ -6,6 +6,12 @@ UTF-8. The entry includes its own seq, so moving an entry changes its hash. Trig
 UPDATE and DELETE; someone editing the file directly is caught by ``verify``. The last hash
 is also kept as the session's ``disinfection_ref`` (an anchor outside the chain), so that
 deleting the newest entries or re-hashing the whole chain shows too.
+
+Retention (``retention.hygiene_log_years``, ``purge``): the oldest entries go as a prefix of
+the chain, and the seq and hash of the last one purged stay as the chain's anchor
+(``hygiene_log_anchor``): the remaining chain starts from it and verifies as before. Only
+entries the hub has acknowledged go (the outbox copied them and no longer holds them), and
+none that a kept session names as its disinfection.
 """
 
 from __future__ import annotations
@@ -40,7 +46,19 @@ CREATE TABLE IF NOT EXISTS hygiene_log (
 CREATE INDEX IF NOT EXISTS hygiene_log_session ON hygiene_log (session_id);
 CREATE TRIGGER IF NOT EXISTS hygiene_log_no_update BEFORE UPDATE ON hygiene_log
 BEGIN SELECT RAISE(ABORT, 'hygiene_log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS hygiene_log_no_delete BEFORE DELETE ON hygiene_log
+CREATE TABLE IF NOT EXISTS hygiene_log_anchor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS hygiene_log_anchor_forward BEFORE UPDATE ON hygiene_log_anchor
+WHEN NEW.seq <= OLD.seq
+BEGIN SELECT RAISE(ABORT, 'the hygiene log anchor only moves forward'); END;
+CREATE TRIGGER IF NOT EXISTS hygiene_log_anchor_no_delete BEFORE DELETE ON hygiene_log_anchor
+BEGIN SELECT RAISE(ABORT, 'the hygiene log anchor is kept'); END;
+DROP TRIGGER IF EXISTS hygiene_log_no_delete;
+CREATE TRIGGER hygiene_log_no_delete BEFORE DELETE ON hygiene_log
+WHEN OLD.seq > coalesce((SELECT seq FROM hygiene_log_anchor WHERE id = 1), 0)
 BEGIN SELECT RAISE(ABORT, 'hygiene_log is append-only'); END;
 """
 
@@ -204,23 +222,97 @@ class VerifyResult:
         return f"hygiene log BROKEN at entry {self.bad_seq}: {self.reason}"
 
 
+def anchor(conn: sqlite3.Connection) -> tuple[int, str]:
+    """Where the kept chain starts: (seq, hash) of the last purged entry, (0, genesis) if
+    none was purged."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hygiene_log_anchor'"
+    ).fetchone()
+    if has_table is None:
+        return 0, GENESIS_HASH
+    row = conn.execute("SELECT seq, hash FROM hygiene_log_anchor WHERE id = 1").fetchone()
+    return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+
+def _acknowledged_seq(conn: sqlite3.Connection) -> int | None:
+    """The last entry the hub has acknowledged, or None when the cabin has no hub link.
+    The outbox copies entries in order (meta ``hygiene_seq``) and deletes an item when
+    the hub acknowledges it: an entry is delivered when it was copied and is gone."""
+    has_outbox = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hub_link_meta'"
+    ).fetchone()
+    if has_outbox is None:
+        return None
+    row = conn.execute("SELECT value FROM hub_link_meta WHERE name = 'hygiene_seq'").fetchone()
+    copied = 0 if row is None else int(row[0])
+    pending = [
+        int(json.loads(r[0])["content"]["seq"])
+        for r in conn.execute("SELECT payload FROM hub_outbox WHERE kind = 'hygiene_entry'")
+    ]
+    return min([copied, *(s - 1 for s in pending)])
+
+
+def purge(conn: sqlite3.Connection, older_than: datetime) -> int:
+    """Deletes the oldest entries that ended before ``older_than`` and that the hub has
+    acknowledged (and that no kept session names), as one prefix of the chain, and moves
+    the anchor to the last one deleted; how many were deleted."""
+    has_log = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hygiene_log'"
+    ).fetchone()
+    if has_log is None:
+        return 0
+    ensure_schema(conn)  # the anchor table and the delete trigger that allows it
+    with Transaction(conn) as c:
+        start, _ = anchor(c)
+        limit = _acknowledged_seq(c)
+        sql = "SELECT min(seq) FROM hygiene_log WHERE seq > ? AND (ended_at >= ?"
+        args: list[Any] = [start, older_than.isoformat()]
+        if limit is not None:
+            sql += " OR seq > ?"
+            args.append(limit)
+        has_sessions = c.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'"
+        ).fetchone()
+        if has_sessions is not None:
+            sql += " OR hash IN (SELECT disinfection_ref FROM sessions)"
+        first_kept = c.execute(sql + ")", args).fetchone()[0]
+        if first_kept is None:
+            row = c.execute("SELECT max(seq) FROM hygiene_log").fetchone()
+            last = 0 if row[0] is None else int(row[0])
+        else:
+            last = int(first_kept) - 1
+        if last <= start:
+            return 0
+        (last_hash,) = c.execute("SELECT hash FROM hygiene_log WHERE seq = ?", (last,)).fetchone()
+        c.execute(
+            "INSERT INTO hygiene_log_anchor (id, seq, hash) VALUES (1, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            (last, last_hash),
+        )
+        return int(
+            c.execute("DELETE FROM hygiene_log WHERE seq <= ? AND seq > ?", (last, start)).rowcount
+        )
+
+
 def verify(conn: sqlite3.Connection) -> VerifyResult:
-    """Walks the chain; the first entry that was altered, deleted or moved, and why."""
+    """Walks the chain from its anchor; the first entry that was altered, deleted or moved,
+    and why."""
     conn.row_factory = sqlite3.Row
     rows = conn.execute("SELECT * FROM hygiene_log ORDER BY seq").fetchall()
     position: dict[str, int] = {str(r["hash"]): i for i, r in enumerate(rows)}
-    prev = GENESIS_HASH
+    start, prev = anchor(conn)
     for i, row in enumerate(rows):
-        if int(row["seq"]) != i + 1:
-            return VerifyResult(False, len(rows), i + 1, f"entry {i + 1} is missing (deleted)")
+        if int(row["seq"]) != start + i + 1:
+            n = start + i + 1
+            return VerifyResult(False, len(rows), n, f"entry {n} is missing (deleted)")
         why = _row_problem(row, i, prev, position)
         if why is not None:
-            return VerifyResult(False, len(rows), i + 1, why)
+            return VerifyResult(False, len(rows), start + i + 1, why)
         prev = str(row["hash"])
     missing = _anchors_missing(conn, set(position))
     if missing is not None:
         why = f"deleted: the disinfection of session {missing} has no entry in the chain"
-        return VerifyResult(False, len(rows), len(rows) + 1, why)
+        return VerifyResult(False, len(rows), start + len(rows) + 1, why)
     return VerifyResult(True, len(rows))
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from hub.shared.sdnotify import Notifier, watchdog_interval, watchdog_loop
 from hub.shared.tasks import TaskSupervisor
+from hygiene import log as hygiene_log
 from kiosk.api import build_app
 from kiosk.appointments import AppointmentStore
 from kiosk.bus import EventBus
@@ -119,6 +120,10 @@ class Daemon:
             removed = ctx.lifecycle.store.purge_transitions(sessions_before)
             if removed:
                 log.info("retention: purged %d transitions", removed)
+            hygiene_before = now - timedelta(days=365 * retention.hygiene_log_years)
+            removed = hygiene_log.purge(ctx.lifecycle.store.conn, hygiene_before)
+            if removed:
+                log.info("retention: purged %d hygiene log entries", removed)
             await asyncio.sleep(retention.purge_interval_minutes * 60)
 
     async def stop(self) -> None:
