@@ -51,6 +51,7 @@ from hub_fleet import Shape, doctor_sites, hub_command, migrate, populate, write
 from hub_proc import Window, measure, pct, raise_nofile, ratio, spread
 
 LOAD_SCRIPT = Path(__file__).with_name("hub_load.py")
+GC2 = 'hub_gc_%s{generation="2"}'  # the hub's full collections, in /metrics
 START_TIMEOUT_S = 60.0  # the hub writes its runtime file once it serves
 COMMAND_TIMEOUT_S = 300.0  # a load generator's answer (connecting 2,000 sockets included)
 SETTLE_S = 2.0  # after the consultations are taken, before the idle window
@@ -115,9 +116,9 @@ class Run:
 async def metrics(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
     async with http.get(url + "/metrics") as resp:
         text = await resp.text()
-    return {
-        m.group(1): float(m.group(2))
-        for m in re.finditer(r"^(hub_\w+) ([0-9.e+-]+)$", text, re.MULTILINE)
+    return {  # a labelled one as name{label="value"}
+        m.group(1) + (m.group(2) or ""): float(m.group(3))
+        for m in re.finditer(r"^(hub_\w+)(\{[^}]*\})? ([0-9.e+-]+)$", text, re.MULTILINE)
     }
 
 
@@ -299,6 +300,7 @@ def rows(run: Run) -> list[tuple[str, str, float]]:
     held = run.hub_metrics.get("hub_cabins_connected", float("nan"))
     hub_log = run.hub_log["counts"]
     nan = float("nan")
+    m = run.hub_metrics
 
     def p99(values: list[float]) -> float:
         return pct(values, 99)
@@ -341,6 +343,13 @@ def rows(run: Run) -> list[tuple[str, str, float]]:
          f"{p99(c['lag']) * 1000:.1f} / {p99(d['lag']) * 1000:.1f}", nan),
         ("machine busy in load window (% all cores)", f"{run.load.machine_busy_pct:.0f}",
          run.load.machine_busy_pct),
+        ("hub GC full collections / longest (ms), whole run",
+         f"{m.get(GC2 % 'collections', nan):.0f} / "
+         f"{m.get(GC2 % 'pause_max_seconds', nan) * 1000:.0f}",
+         m.get(GC2 % "pause_max_seconds", nan)),
+        ("writer: frames / transactions, whole run",
+         f"{m.get('hub_writer_pieces', nan):.0f} / {m.get('hub_writer_transactions', nan):.0f}",
+         m.get("hub_writer_pieces", nan)),
         ("hub's error answers to cabins / doctors", f"{c['errors']} / {d['errors']}", nan),
         ("hub log warnings / errors",
          f"{hub_log.get('warning', 0)} / {hub_log.get('error', 0)}", nan),

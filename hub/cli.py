@@ -127,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_hub_settings(args.config)
     logs.setup(args.log_level)
     try:
-        asyncio.run(Hub(settings, runtime_file=args.runtime_file).run())
+        asyncio.run(Hub(settings, runtime_file=args.runtime_file, freeze_gc=True).run())
     except SchemaMismatch as exc:
         print(f"hub: {exc}", file=sys.stderr)
         return 2

@@ -23,6 +23,7 @@ from hub.context import HubContext
 from hub.fleet.alerts import AlertMonitor
 from hub.fleet.audit_page import AuditRoutes
 from hub.fleet.routes import FleetRoutes
+from hub.gc_pauses import GcPauses, freeze_startup
 from hub.metrics import MetricsRoutes
 from hub.router import LocalRouter, Router
 from hub.settings import HubSettings
@@ -51,8 +52,11 @@ class Hub:
         notifier: Notifier | None = None,
         runtime_file: Path | None = None,
         router: Router | None = None,
+        freeze_gc: bool = False,
     ) -> None:
         self.settings = settings
+        self.freeze_gc = freeze_gc  # `kiosk hub run`: the process is the hub's alone
+        self.gc_pauses = GcPauses()
         self.notifier = notifier or Notifier()
         self.runtime_file = runtime_file
         self.db = Database(settings.database_url)
@@ -73,7 +77,7 @@ class Hub:
             self.console,
             self.fleet,
             AuditRoutes(self.ctx),
-            MetricsRoutes(self.ctx, self.gateway),
+            MetricsRoutes(self.ctx, self.gateway, self.gc_pauses),
             BookingRoutes(self.ctx),
         ]
         self.stop_requested = asyncio.Event()
@@ -90,6 +94,9 @@ class Hub:
         interval = watchdog_interval()
         if interval is not None:
             self.ctx.tasks.spawn(watchdog_loop(self.notifier, interval), "watchdog")
+        if self.freeze_gc:
+            log.info("hub: %d objects of the start exempted from collections", freeze_startup())
+        self.gc_pauses.install()  # after: the start's own collection is not the hub's
         self.notifier.ready(f"serving {self.url}")
         log.info("hub ready on %s", self.url)
         assert self.url is not None
@@ -149,6 +156,7 @@ class Hub:
 
     async def stop(self) -> None:
         self.notifier.stopping()
+        self.gc_pauses.uninstall()
         try:
             async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
                 if self._runner is not None:

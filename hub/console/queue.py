@@ -103,12 +103,14 @@ async def update_waiting(
         gone = await core_writes.execute(session, delete(table).where(table.c.cabin_id == cabin_id))
         core_writes.forget(session, WaitingPatientRow, cabin_id)
         return QueueChange(site_code, cabin_id, None) if gone.rowcount else None
-    claimed = await session.scalar(
-        select(Consultation.id).where(
-            Consultation.cabin_id == cabin_id, Consultation.session_id == frame.session_id
-        )
+    consultations = core_writes.table_of(Consultation)
+    claimed = await core_writes.execute(
+        session,
+        select(consultations.c.id).where(
+            consultations.c.cabin_id == cabin_id, consultations.c.session_id == frame.session_id
+        ),
     )
-    if claimed is not None:  # a doctor has them already (a resend after a reconnect)
+    if claimed.first() is not None:  # a doctor has them already (a resend after a reconnect)
         return None
     values: dict[str, Any] = {
         "session_id": frame.session_id,
