@@ -21,9 +21,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from hub.shared.prescription import parse_prescription  # noqa: E402
 from printer.config import PrinterSettings  # noqa: E402
 from printer.cups_client import JOB_COMPLETED, CupsClient  # noqa: E402
-from printer.model import parse_prescription  # noqa: E402
 from printer.render import render_prescription  # noqa: E402
 
 SAMPLE = REPO / "printer" / "samples" / "prescription.json"

@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hub.shared.prescription import Prescription, parse_prescription
 from printer import messages
 from printer.config import PrinterSettings
 from printer.cups_client import JOB_COMPLETED, CupsClient, PrinterStatus
 from printer.errors import CupsError, PrescriptionInvalid
-from printer.model import Prescription, parse_prescription
 from printer.render import render_prescription
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2

@@ -1,26 +1,14 @@
-"""Exceptions of the printer package, by what the caller should do."""
+"""Exceptions of the printer package, by what the caller should do. The document's own
+(a refused prescription, the root of them all) are in hub/shared/document_errors.py."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from hub.shared.document_errors import PrescriptionInvalid, PrinterError, Problem
 
-
-class Problem(TypedDict):
-    path: str  # dotted field path, e.g. "items.0.medication"
-    message: str  # French, for the doctor
-
-
-class PrinterError(Exception):
-    """Root of every error raised by the printer package."""
-
-
-class PrescriptionInvalid(PrinterError, ValueError):
-    """The input is refused: fix it and send again. Nothing was stored or printed."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
-        super().__init__(f"ordonnance refusée ({len(problems)} problème(s)) : {summary}")
+__all__ = [
+    "CupsError", "CupsUnreachable", "DocumentNotFound", "JobTimeout", "PrescriptionInvalid",
+    "PrinterError", "Problem", "QueueMissing",
+]  # fmt: skip
 
 
 class DocumentNotFound(PrinterError, KeyError):

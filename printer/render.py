@@ -14,18 +14,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer
 
-from hub.shared.practitioner import format_phone
-from printer import l10n
-from printer.model import (
-    PARIS,
-    Patient,
-    Prescriber,
-    Prescription,
-    Summary,
-    SummaryAuthor,
-    SummaryPatient,
-)
-from printer.pdfpage import (
+from hub.shared import l10n
+from hub.shared.pdfpage import (
     FONT,
     FONT_BOLD,
     PageLayout,
@@ -34,9 +24,20 @@ from printer.pdfpage import (
     build_pdf,
     register_fonts,
 )
+from hub.shared.practitioner import format_phone
+from hub.shared.prescription import (
+    PARIS,
+    SUMMARY_MENTION,
+    Patient,
+    Prescriber,
+    Prescription,
+    Summary,
+    SummaryAuthor,
+    SummaryPatient,
+    doctor_title,
+)
 
 TELECONSULTATION_MENTION = "Ordonnance établie dans le cadre d'une téléconsultation"
-SUMMARY_MENTION = "Compte rendu établi dans le cadre d'une téléconsultation"
 SIGNATURE_HEIGHT_MM = 18
 SIGNATURE_WIDTH_MM = 60
 # "Mme" and "M." are for adults: a child is named alone, with their age.
@@ -67,11 +68,6 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 def long_date(when: datetime) -> str:
     return l10n.long_date(when.astimezone(PARIS).date())
-
-
-def doctor_title(name: str) -> str:
-    lowered = name.lower()
-    return name if lowered.startswith(("dr ", "dr.", "docteur", "pr ")) else f"Dr {name}"
 
 
 AnyPatient = Patient | SummaryPatient

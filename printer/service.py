@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.shared.prescription import parse_prescription, parse_summary
 from kiosk import ui_auth
 from kiosk.component import Component, Context
 from kiosk.events import PrintJobUpdated
@@ -24,7 +25,6 @@ from printer import messages
 from printer.cups_client import CupsClient, PrinterStatus
 from printer.errors import DocumentNotFound
 from printer.messages import DocumentKind, Messages
-from printer.model import parse_prescription, parse_summary
 from printer.render import render_prescription, render_summary
 from printer.store import DocState, DocumentStore
 from printer.worker import PrintWorker

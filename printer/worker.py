@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
+from hub.shared.prescription import Prescription, Summary
 from printer import messages
 from printer.config import PrinterSettings
 from printer.cups_client import (
@@ -24,7 +25,6 @@ from printer.cups_client import (
 )
 from printer.errors import CupsError, CupsUnreachable, QueueMissing
 from printer.messages import DocumentKind, Messages
-from printer.model import Prescription, Summary
 from printer.render import render_prescription, render_summary
 from printer.store import DocState, DocumentStore
 

@@ -35,7 +35,7 @@ from xml.sax.saxutils import escape
 from fhir.resources.R4B.bundle import Bundle
 
 from hub.records.model import ConsultationRecord, Observation, Report
-from printer.model import Item
+from hub.shared.prescription import Item
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -71,7 +71,10 @@ def _ref(url: str, display: str | None = None) -> dict[str, Any]:
 
 def _narrative(text: str) -> dict[str, Any]:
     lines = "<br/>".join(escape(line) for line in text.splitlines())
-    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{lines}</div>'}
+    return {
+        "status": "generated",
+        "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{lines}</div>',
+    }
 
 
 def _when(at: datetime) -> str:
@@ -125,9 +128,7 @@ def _observation(o: Observation, urls: dict[str, str]) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "status": "final",
-        "category": [
-            {"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs"}]}
-        ],
+        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs"}]}],
         "code": {"coding": [{"system": LOINC, "code": o.code, "display": o.display}]},
         "subject": _ref(urls["patient"]),
         "encounter": _ref(urls["encounter"]),

@@ -6,7 +6,7 @@ Public API:
   (``Practitioner``: name, RPPS), the patient (``hub.records.ins.Patient``: INS traits when
   known, else a name and a birth date) and their GP, the report (``Report``: reason,
   findings, conclusion, advice, follow-up), the measurements (``Observation``), the
-  prescription lines (``printer.model.Item``, the same lines the prescription prints) and
+  prescription lines (``hub.shared.prescription.Item``, the same lines the prescription prints) and
   the prescription PDF (``PrescriptionDocument``: its bytes, or its sha256 and a ref).
 - ``observations_from_measurement(measurement, device, at) -> list[Observation]``: the
   observations of one measurement as the cabin sends it to the console
@@ -39,9 +39,9 @@ from pydantic import (
 )
 
 from hub.records.ins import GeneralPractitioner, Patient
+from hub.shared.document_errors import Problem
 from hub.shared.practitioner import check_rpps
-from printer.errors import Problem
-from printer.model import MAX_ITEMS, Item, LongText, Text, problems_from
+from hub.shared.prescription import MAX_ITEMS, Item, LongText, Text, problems_from
 
 # A consultation lasts minutes; a record of more than a day is a mistake of the clock.
 MAX_CONSULTATION_HOURS = 24
@@ -168,8 +168,7 @@ class ConsultationRecord(_Model):
 
 def _problems(exc: ValidationError) -> list[Problem]:
     return [
-        {**p, "path": "(dossier)"} if p["path"] == "(ordonnance)" else p
-        for p in problems_from(exc)
+        {**p, "path": "(dossier)"} if p["path"] == "(ordonnance)" else p for p in problems_from(exc)
     ]
 
 

@@ -8,7 +8,7 @@ Public API:
 
 Page furniture (fonts, QR code of the record number, "page n/N", the patient on every
 page, fixed PDF dates) and numbers and dates (``21,4 kg``, ``23 novembre 2026``) come
-from the printer (``printer.pdfpage``, ``printer.l10n``), as on the prescription."""
+from the printer (``hub.shared.pdfpage``, ``hub.shared.l10n``), as on the prescription."""
 
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from hub.records.model import ConsultationRecord, Observation
-from printer import l10n
-from printer.model import PARIS
-from printer.pdfpage import FONT, FONT_BOLD, PageLayout, Paper, RunningText, build_pdf
-from printer.render import SUMMARY_MENTION, doctor_title
+from hub.shared import l10n
+from hub.shared.pdfpage import FONT, FONT_BOLD, PageLayout, Paper, RunningText, build_pdf
+from hub.shared.prescription import PARIS, SUMMARY_MENTION, doctor_title
 
 TITLE = "Compte rendu de téléconsultation"
 # Short French names of the LOINC codes the cabin's instruments send (devices/coding.py);

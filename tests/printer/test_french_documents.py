@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from printer.model import parse_prescription, parse_summary
+from hub.shared.prescription import parse_prescription, parse_summary
 from printer.render import render_prescription, render_summary
 from tests.printer.conftest import child_prescription, sample_prescription, text_of
 

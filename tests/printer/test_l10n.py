@@ -1,4 +1,4 @@
-"""printer.l10n: figures and dates as a French (or English) reader writes them."""
+"""hub.shared.l10n: figures and dates as a French (or English) reader writes them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from printer import l10n
+from hub.shared import l10n
 
 
 @pytest.mark.parametrize(

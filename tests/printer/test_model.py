@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from hub.shared.practitioner import luhn_valid, normalise_phone
+from hub.shared.prescription import parse_prescription
+from hub.shared.secure_paper import secure_paper_substance
 from printer.errors import PrescriptionInvalid
-from printer.model import parse_prescription
-from printer.secure_paper import secure_paper_substance
 from tests.printer.conftest import sample_prescription
 
 

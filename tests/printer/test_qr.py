@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from printer.model import parse_prescription
-from printer.pdfpage import QR_QUIET_MODULES, PageLayout, Paper, qr_widget
+from hub.shared.pdfpage import QR_QUIET_MODULES, PageLayout, Paper, qr_widget
+from hub.shared.prescription import parse_prescription
 from printer.render import render_prescription
 from tests.printer.conftest import sample_prescription
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from printer.model import parse_prescription, parse_summary
+from hub.shared.prescription import parse_prescription, parse_summary
 from printer.render import TELECONSULTATION_MENTION, render_prescription, render_summary
 from tests.printer.conftest import CHILD_SAMPLE, REPO, SAMPLE, sample_prescription, text_of
 from tests.printer.cups_env import pdf_text
@@ -33,7 +33,7 @@ def test_same_input_same_bytes_even_in_another_process(sample: Path) -> None:
     assert render_prescription(rx) == first
     code = (
         "import hashlib, json, sys\n"
-        "from printer.model import parse_prescription\n"
+        "from hub.shared.prescription import parse_prescription\n"
         "from printer.render import render_prescription\n"
         "rx = parse_prescription(json.load(open(sys.argv[1], encoding='utf-8')))\n"
         "print(hashlib.sha256(render_prescription(rx)).hexdigest())\n"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hub.shared.prescription import parse_prescription
 from printer.errors import PrescriptionInvalid
-from printer.model import parse_prescription
 from printer.render import render_prescription
 from tests.printer.conftest import sample_prescription
 from tests.printer.cups_env import pdf_text

@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Digits, Static
 
+from hub.shared import l10n
 from kiosk.ui.client import ApiError
 from kiosk.ui.i18n import N_, _, language
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import AzertyKeyboard, KeyPressed, apply_key
-from printer import l10n
 
 CHAT_MAX = 200
 # The waiting time shown is in minutes: refreshing it more often shows nothing new.

@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
+from hub.shared import l10n
 from kiosk.ui.i18n import N_, _, language
 from kiosk.ui.screens.base import KioskScreen
-from printer import l10n
 
 
 def hours_lines(hours: dict[str, list[str]]) -> list[str]:

@@ -21,7 +21,7 @@ from hub.records.model import (
     Report,
     observations_from_measurement,
 )
-from printer.model import parse_prescription
+from hub.shared.prescription import parse_prescription
 from printer.render import render_prescription
 
 PARIS = ZoneInfo("Europe/Paris")

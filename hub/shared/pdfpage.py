@@ -20,7 +20,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, SimpleDocTemplate
 
-from printer.errors import PrinterError
+from hub.shared.document_errors import PrinterError
 
 # DejaVu covers Latin with accents, Greek and Cyrillic (Debian: fonts-dejavu-core).
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

@@ -25,14 +25,14 @@ from pydantic import (
     field_validator,
 )
 
+from hub.shared.document_errors import PrescriptionInvalid, Problem
 from hub.shared.practitioner import (
     check_address,
     check_email,
     check_rpps,
     normalise_phone,
 )
-from printer.errors import PrescriptionInvalid, Problem
-from printer.secure_paper import secure_paper_message, secure_paper_substance
+from hub.shared.secure_paper import secure_paper_message, secure_paper_substance
 
 # Naive dates from the console are French local time.
 PARIS = ZoneInfo("Europe/Paris")
@@ -321,3 +321,12 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
             seen.add(key)
             out.append(p)
     return out
+
+
+# The mention every consultation summary carries, printed or sent.
+SUMMARY_MENTION = "Compte rendu établi dans le cadre d'une téléconsultation"
+
+
+def doctor_title(name: str) -> str:
+    lowered = name.lower()
+    return name if lowered.startswith(("dr ", "dr.", "docteur", "pr ")) else f"Dr {name}"
