@@ -20,6 +20,7 @@ from kiosk.api import build_app
 from kiosk.appointments import AppointmentStore
 from kiosk.bus import EventBus
 from kiosk.component import Component, Context
+from kiosk.heap_trim import trim_between_patients
 from kiosk.hours_keeper import keep_hours
 from kiosk.lifecycle import Lifecycle, LifecycleStore
 from kiosk.settings import CabinSettings
@@ -84,6 +85,7 @@ class Daemon:
         await self._serve(ctx)
         ctx.tasks.spawn(keep_hours(lifecycle, hours), "opening-hours")
         ctx.tasks.spawn(self._purge_loop(ctx), "retention-purge")
+        ctx.tasks.spawn(trim_between_patients(bus), "heap-trim")
         interval = watchdog_interval()
         if interval is not None:
             ctx.tasks.spawn(watchdog_loop(self.notifier, interval), "watchdog")
