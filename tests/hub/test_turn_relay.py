@@ -150,7 +150,13 @@ async def test_relay_only_inner(coturn: Path, relay_hub: Hub, tmp_path: Path) ->
             await page_frames_advance(page)
             peer = consultation.peer
             await until(lambda: peer.frames.video > 10, STEP_S, "the doctor's frames at the cabin")
-            local, remote, _, _ = await page.evaluate(NOMINATED_JS)
+            # Chromium's stats name the nominated pair a moment after media flows (seen
+            # None here on a loaded machine): wait for it, then check its candidates.
+            async def nominated() -> list[Any] | None:
+                pair: list[Any] | None = await page.evaluate(NOMINATED_JS)
+                return pair
+
+            local, remote, _, _ = await until(nominated, STEP_S, "Chromium's nominated pair")
             assert (local, remote) == ("relay", "relay")
 
             async def media_through_the_pair() -> bool:
