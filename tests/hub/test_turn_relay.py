@@ -160,7 +160,11 @@ async def test_relay_only_inner(coturn: Path, relay_hub: Hub, tmp_path: Path) ->
             assert (local, remote) == ("relay", "relay")
 
             async def media_through_the_pair() -> bool:
-                _, _, received, sent = await page.evaluate(NOMINATED_JS)
+                pair = await nominated()  # None for a moment while Chromium re-nominates
+                if pair is None:
+                    return False
+                local, remote, received, sent = pair
+                assert (local, remote) == ("relay", "relay")
                 return bool(received > 100_000 and sent > 100_000)
 
             await until(media_through_the_pair, STEP_S, "100 kB each way through the relay")
