@@ -9,6 +9,7 @@ import aioice.ice
 import pytest
 
 from hub.service import Hub
+from hub.store import Database, migrate
 from tests.hub.fleet import Cabins, add_person, start_hub, write_hub_config
 
 MakeCabin = Cabins
@@ -46,3 +47,14 @@ async def make_cabin(tmp_path: Path, hub: Hub) -> AsyncIterator[Cabins]:
         yield cabins
     finally:
         await cabins.stop()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated hub database of its own, no hub process around it."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}")
+    await migrate.upgrade(db)
+    try:
+        yield db
+    finally:
+        await db.close()

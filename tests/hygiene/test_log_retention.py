@@ -59,6 +59,14 @@ def _seqs(db: Path) -> list[int]:
         conn.close()
 
 
+def _two_purged(db: Path, entries: int) -> None:
+    """A chain of ``entries``, its sessions gone, the first two acknowledged and purged."""
+    build_chain(db, entries)
+    _forget_sessions(db)
+    _deliver(db, upto=2).close()
+    assert _purge(db) == 2
+
+
 def test_old_acknowledged_entries_go_and_the_chain_verifies(tmp_path: Path) -> None:
     db = tmp_path / "cabin.sqlite3"
     written = build_chain(db, 5)
@@ -123,10 +131,7 @@ def test_an_entry_a_kept_session_names_stays(tmp_path: Path) -> None:
 
 def test_tampering_after_a_purge_is_still_found(tmp_path: Path) -> None:
     db = tmp_path / "cabin.sqlite3"
-    build_chain(db, 5)
-    _forget_sessions(db)
-    _deliver(db, upto=2).close()
-    assert _purge(db) == 2
+    _two_purged(db, 5)
     conn = raw(db)
     conn.execute("UPDATE hygiene_log SET referent_name = 'X' WHERE seq = 4")
     conn.close()
@@ -136,10 +141,7 @@ def test_tampering_after_a_purge_is_still_found(tmp_path: Path) -> None:
 
 def test_deleting_the_oldest_kept_entry_is_still_found(tmp_path: Path) -> None:
     db = tmp_path / "cabin.sqlite3"
-    build_chain(db, 5)
-    _forget_sessions(db)
-    _deliver(db, upto=2).close()
-    assert _purge(db) == 2
+    _two_purged(db, 5)
     conn = raw(db)
     conn.execute("DELETE FROM hygiene_log WHERE seq = 3")
     conn.close()
@@ -149,10 +151,7 @@ def test_deleting_the_oldest_kept_entry_is_still_found(tmp_path: Path) -> None:
 
 def test_kept_entries_and_the_anchor_refuse_deletion(tmp_path: Path) -> None:
     db = tmp_path / "cabin.sqlite3"
-    build_chain(db, 4)
-    _forget_sessions(db)
-    _deliver(db, upto=2).close()
-    assert _purge(db) == 2
+    _two_purged(db, 4)
     conn = sqlite3.connect(db, isolation_level=None)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("DELETE FROM hygiene_log WHERE seq = 3")
@@ -168,10 +167,7 @@ def test_cli_verify_and_export_after_a_purge(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "cabin.sqlite3"
-    build_chain(db, 4)
-    _forget_sessions(db)
-    _deliver(db, upto=2).close()
-    assert _purge(db) == 2
+    _two_purged(db, 4)
     assert main(["hygiene", "verify", "--db", str(db)]) == 0
     assert "intact: 2 entries" in capsys.readouterr().out
     assert main(["hygiene", "export", "--db", str(db), "--since", "2026-11-01"]) == 0
