@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from hub.cabins.writes import Writes
 from hub.console.queue import update_waiting
 from hub.service import Hub
 from hub.shared import wire
-from hub.store import Database, migrate
+from hub.store import Database
 from hub.store.models import Site, WaitingPatientRow
 from tests.hub.test_fleet_support import row_cabin
 
@@ -32,9 +31,8 @@ async def names(db: Database) -> list[str]:
         return sorted(await s.scalars(select(Site.code)))
 
 
-async def test_pieces_commit_together_and_a_failure_undoes_only_itself(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}")
-    await migrate.upgrade(db)
+async def test_pieces_commit_together_and_a_failure_undoes_only_itself(store: Database) -> None:
+    db = store
     writes = Writes(db)
     writer = asyncio.create_task(writes.loop())
     threads: set[int] = set()
@@ -66,7 +64,6 @@ async def test_pieces_commit_together_and_a_failure_undoes_only_itself(tmp_path:
         writer.cancel()
         with pytest.raises(asyncio.CancelledError):
             await writer
-        await db.close()
     with pytest.raises(RuntimeError, match="stopped"):
         async with asyncio.timeout(1):
             await writes.run(adding("D"))
