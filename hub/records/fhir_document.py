@@ -34,8 +34,8 @@ from xml.sax.saxutils import escape
 
 from fhir.resources.R4B.bundle import Bundle
 
-from hub.records.model import ConsultationRecord, Observation, Report
 from hub.shared.prescription import Item
+from hub.shared.record import ConsultationRecord, Observation, Report
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"

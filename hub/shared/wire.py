@@ -14,6 +14,9 @@ What travels here:
   the cabin's outbox: it is current state, sent again after every reconnect);
 - the appointments the hub pushes to the cabin (``appointments``, acknowledged by
   ``appointments_applied``) so that they check in even while the hub is unreachable;
+- the consultation record: the cabin's part (``outbox`` kind ``consultation_record``), and
+  the report the doctor signed, sent to the cabin for the patient's printed copy
+  (``report_signed``);
 - the call's signaling, relayed by the hub between the doctor's console and the cabin:
   ``doctor_attached``/``doctor_detached``, ``from_doctor`` and ``to_doctor`` (their
   ``message`` is one of hub/shared/console_messages.py). Media never goes through here.
@@ -36,6 +39,9 @@ from pydantic import (
 )
 
 from hub.shared.hours import OpeningHours
+from hub.shared.ins import GeneralPractitioner, Patient
+from hub.shared.prescription import MAX_ITEMS, Item
+from hub.shared.record import MAX_OBSERVATIONS, Observation, PrescriptionDocument, Report
 
 PROTOCOL = 1
 CABIN_WS_PATH = "/cabin/ws"
@@ -129,12 +135,37 @@ class PrescriptionSigned(Frame):
     pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-OutboxKind = Literal["status", "session_event", "hygiene_entry", "prescription"]
+PrintedCopy = Literal["printed", "failed", "declined", "not_offered"]
+
+
+class CabinRecord(Frame):
+    """The cabin's part of a consultation record, handed over once the session is over:
+    who the patient said they are, what was measured, what was prescribed, and whether
+    the patient took a printed copy of the report. The hub joins it to the report the
+    doctor signed there (hub/records/); the cabin deletes its copy once acknowledged.
+    Only for a session a doctor attached to (``consultation_id`` as in doctor_attached)."""
+
+    consultation_id: str = Field(min_length=1, max_length=64)
+    session_id: SessionId
+    started_at: AwareDatetime  # the doctor attached
+    ended_at: AwareDatetime  # the consultation ended (checkout)
+    patient: Patient
+    general_practitioner: GeneralPractitioner | None = None
+    observations: list[Observation] = Field(default_factory=list, max_length=MAX_OBSERVATIONS)
+    prescription_lines: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS)
+    prescription: PrescriptionDocument | None = None  # its PDF, as printed
+    printed_copy: PrintedCopy = "not_offered"
+
+
+OutboxKind = Literal[
+    "status", "session_event", "hygiene_entry", "prescription", "consultation_record"
+]
 OUTBOX_PAYLOADS: dict[str, type[Frame]] = {
     "status": CabinStatus,
     "session_event": SessionEvent,
     "hygiene_entry": HygieneEntry,
     "prescription": PrescriptionSigned,
+    "consultation_record": CabinRecord,
 }
 
 
@@ -189,6 +220,10 @@ class AppointmentChange(Frame):
     birth_date: date | None = None
     sex: Literal["F", "M"] | None = None
     reason: str = Field("", max_length=500)
+    # The INS traits, when the booking took them (the same person as the names above,
+    # which stay what check-in matches), and the patient's own GP.
+    patient: Patient | None = None
+    general_practitioner: GeneralPractitioner | None = None
 
     @model_validator(mode="after")
     def _upsert_is_whole(self) -> AppointmentChange:
@@ -311,6 +346,17 @@ class DoctorDetached(Frame):
     consultation_id: str = Field(max_length=64)
 
 
+class ReportSigned(Frame):
+    """The report the doctor signed at the hub, for the cabin's printed copy at checkout
+    (the hub keeps the report itself; the cabin's CabinRecord does not carry it back)."""
+
+    type: Literal["report_signed"]
+    consultation_id: str = Field(max_length=64)
+    session_id: SessionId
+    report: Report
+    signed_at: AwareDatetime
+
+
 class FromDoctor(Frame):
     type: Literal["from_doctor"]
     consultation_id: str = Field(max_length=64)
@@ -330,6 +376,7 @@ HubFrame = Annotated[
     | Appointments
     | DoctorAttached
     | DoctorDetached
+    | ReportSigned
     | FromDoctor
     | ErrorFrame,
     Field(discriminator="type"),

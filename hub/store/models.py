@@ -220,6 +220,58 @@ class Consultation(Base):
     ended_at: Mapped[datetime | None]
 
 
+# --- consultation records --------------------------------------------------------------
+
+
+class ConsultationRecordRow(Base):
+    """One consultation's record at the hub, from two halves: the report the doctor writes
+    in the console (a draft until signed) and the cabin's part (hub.shared.wire.CabinRecord:
+    the patient, measurements, prescription) that arrives through its outbox at the
+    session's end. With both, and the report signed, the record is complete and delivered."""
+
+    __tablename__ = "consultation_records"
+
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), primary_key=True)
+    doctor_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    cabin_id: Mapped[str] = mapped_column(String(63))
+    session_id: Mapped[str] = mapped_column(String(64))
+    site_code: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]  # the doctor's claim, until the cabin's part says better
+    report: Mapped[dict[str, Any]]  # hub.shared.record.Report's fields ({} at first)
+    report_saved_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    cabin_part: Mapped[dict[str, Any] | None]  # wire.CabinRecord as JSON, once received
+    cabin_part_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]  # both halves there and signed: deliveries made
+    # What the doctor's history searches: "FAMILY Given", lower-cased, accents removed.
+    patient_search: Mapped[str | None] = mapped_column(String(300))
+
+
+class RecordDelivery(Base):
+    """Where a complete record goes, one row per channel: ``mail`` (the patient's GP, over
+    SMTP), ``fhir`` (the configured FHIR server), ``print`` (the patient's copy at the
+    cabin's checkout, as the cabin reported it). ``state``: pending, delivered, retrying,
+    dead (given up: the technician's dead-letter list, which can replay it), declined,
+    failed (print)."""
+
+    __tablename__ = "record_deliveries"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "channel"),
+        Index("ix_record_deliveries_state_next", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultation_records.consultation_id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(300))  # an address, an endpoint, a cabin
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
 # --- booking ---------------------------------------------------------------------------
 
 
@@ -243,6 +295,11 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(64))
     checked_in_at: Mapped[datetime | None]
+    # The INS traits beyond the names, birth date and sex above (hub.shared.ins.Patient's
+    # other fields: birth name, first names, birth place, INS number), and the patient's
+    # own GP (hub.shared.ins.GeneralPractitioner), when the booking gave them.
+    identity: Mapped[dict[str, Any] | None]
+    general_practitioner: Mapped[dict[str, Any] | None]
 
 
 class BookingChange(Base):

@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 from devices import coding
 from devices.measurement import Measurement
-from hub.records.ins import GeneralPractitioner, Patient
-from hub.records.model import (
+from hub.shared.ins import GeneralPractitioner, Patient
+from hub.shared.prescription import parse_prescription
+from hub.shared.record import (
     ConsultationRecord,
     Practitioner,
     PrescriptionDocument,
     Report,
     observations_from_measurement,
 )
-from hub.shared.prescription import parse_prescription
 from printer.render import render_prescription
 
 PARIS = ZoneInfo("Europe/Paris")

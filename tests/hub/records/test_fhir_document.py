@@ -10,8 +10,8 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 
 from hub.records.fhir_document import RPPS_SYSTEM, document_json
-from hub.records.ins import INS_OID_NIR
-from hub.records.model import Report, sign
+from hub.shared.ins import INS_OID_NIR
+from hub.shared.record import Report, sign
 from tests.hub.records.sample import END_OFFSET, EXPECTED, START, sample_record
 
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from hub.records.ins import (
+from hub.shared.ins import (
     INS_OID_NIA,
     INS_OID_NIR,
     GeneralPractitioner,

@@ -11,7 +11,7 @@ import pytest
 
 from devices import coding
 from devices.measurement import Measurement
-from hub.records.model import (
+from hub.shared.record import (
     ConsultationRecord,
     PrescriptionDocument,
     RecordInvalid,

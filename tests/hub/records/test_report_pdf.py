@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.records.model import Report, sign
-from hub.records.report_pdf import render_report
+from hub.shared.record import Report, sign
+from hub.shared.report_pdf import render_report
 from tests.hub.records.sample import END_OFFSET, START, sample_record
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils")

@@ -3,7 +3,7 @@ GP and a health record.
 
 Public API:
 - ``ConsultationRecord``: ids, cabin and site, start and end, the practitioner who signs
-  (``Practitioner``: name, RPPS), the patient (``hub.records.ins.Patient``: INS traits when
+  (``Practitioner``: name, RPPS), the patient (``hub.shared.ins.Patient``: INS traits when
   known, else a name and a birth date) and their GP, the report (``Report``: reason,
   findings, conclusion, advice, follow-up), the measurements (``Observation``), the
   prescription lines (``hub.shared.prescription.Item``, the same lines the prescription prints) and
@@ -38,8 +38,8 @@ from pydantic import (
     model_validator,
 )
 
-from hub.records.ins import GeneralPractitioner, Patient
 from hub.shared.document_errors import Problem
+from hub.shared.ins import GeneralPractitioner, Patient
 from hub.shared.practitioner import check_rpps
 from hub.shared.prescription import MAX_ITEMS, Item, LongText, Text, problems_from
 

@@ -19,10 +19,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from hub.records.model import ConsultationRecord, Observation
 from hub.shared import l10n
 from hub.shared.pdfpage import FONT, FONT_BOLD, PageLayout, Paper, RunningText, build_pdf
 from hub.shared.prescription import PARIS, SUMMARY_MENTION, doctor_title
+from hub.shared.record import ConsultationRecord, Observation
 
 TITLE = "Compte rendu de téléconsultation"
 # Short French names of the LOINC codes the cabin's instruments send (devices/coding.py);
