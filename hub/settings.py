@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from hub.shared.config_file import load_model
 from hub.shared.hosts import is_loopback
 from hub.shared.hours import OpeningHours
+from hub.shared.practitioner import check_email
 from hub.shared.wire import IcePolicy
 
 DEFAULT_DATABASE = "sqlite+aiosqlite:////var/lib/kiosk-hub/hub.sqlite3"
@@ -75,6 +76,88 @@ class AlertSettings(_Section):
     check_interval_s: float = Field(15.0, gt=0)
 
 
+# --- consultation records: where they go, how long the hub keeps them -------------------
+
+
+class SmtpSettings(_Section):
+    """The secure-mail relay (an MSSanté operator's, or the establishment's) that carries
+    the record to the patient's GP. STARTTLS is required: a relay that does not offer it
+    gets nothing. MSSanté operators authenticate the sending structure by its certificate."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(587, ge=1, le=65535, description="submission port")
+    from_address: str = Field(description="the hub's own MSSanté (or mail) address")
+    starttls: bool = Field(True, description="false only towards a relay on localhost")
+    ca_file: Path | None = Field(
+        None, description="CA bundle to verify the relay; else the system's"
+    )
+    client_cert: Path | None = Field(None, description="the structure's certificate (PEM)")
+    client_key: Path | None = Field(None, description="its private key (PEM)")
+    timeout_s: float = Field(30.0, gt=0, le=300, description="connect, and each SMTP reply")
+
+    @field_validator("from_address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return check_email(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> SmtpSettings:
+        if (self.client_cert is None) != (self.client_key is None):
+            raise ValueError("client_cert and client_key go together")
+        if not self.starttls and not is_loopback(self.host):
+            raise ValueError("starttls = false is only allowed towards a relay on localhost")
+        return self
+
+
+class FhirSettings(_Section):
+    """The FHIR server that takes each record as a transaction Bundle."""
+
+    endpoint: str | None = Field(None, description="the server's base URL; none: not sent")
+    max_attempts: int = Field(20, ge=1, le=1000, description="then dead: the technician's list")
+    first_retry_s: float = Field(30.0, gt=0, description="the wait after a first failure")
+    max_retry_s: float = Field(3600.0, gt=0, description="the doubled wait stops growing here")
+    timeout_s: float = Field(30.0, gt=0, le=300)
+    ca_file: Path | None = Field(
+        None, description="CA bundle to verify the server; else the system's"
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("endpoint must be an http:// or https:// URL")
+        return value
+
+
+class RetentionSettings(_Section):
+    """How long the hub keeps each kind of data, in days.
+
+    - records: the hub is a relay, not the medical file (the signing doctor's own file and
+      the patient's DMP are, with their own 20-year rule, CSP R.1112-7): 90 days leave
+      time to deliver, to replay a dead delivery and for the doctor's history; counted
+      from completion, or from creation for a record never completed.
+    - audit: 365 days, the upper end of the CNIL's recommendation on access logs
+      (délibération 2021-122: "six mois à un an").
+    - bookings: 90 days after the slot, long enough for the coordinator's follow-up; a
+      booking holds identity data and no health data. The same choice as the records'.
+    The purge runs every ``purge_interval_s``."""
+
+    records_days: int = Field(90, ge=1)
+    audit_days: int = Field(365, ge=1)
+    bookings_days: int = Field(90, ge=1)
+    purge_interval_s: float = Field(3600.0, gt=0)
+
+
+class RecordsSettings(_Section):
+    smtp: SmtpSettings | None = Field(None, description="none: records are not mailed")
+    fhir: FhirSettings = Field(default_factory=FhirSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    # Deliveries due are looked for this often (and at once when a record completes here).
+    delivery_interval_s: float = Field(10.0, gt=0)
+
+
 class SiteConfig(_Section):
     """A place with cabins: its opening hours give the bookable slots."""
 
@@ -103,6 +186,7 @@ class HubSettings(BaseSettings):
     turn: TurnSettings | None = None
     ice_policy: IcePolicy = Field("all", description="relay: media only through TURN")
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    records: RecordsSettings = Field(default_factory=RecordsSettings)
     sites: list[SiteConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

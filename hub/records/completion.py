@@ -1,0 +1,150 @@
+"""When a consultation's record is complete, and what that sets off.
+
+A record has two halves: the report the doctor signs in the console and the cabin's part
+that comes through its outbox. Whichever arrives last completes it: ``complete`` is
+called after each (the console's signature, the gateway's ingest) and does the work once.
+
+Public API:
+- ``row_for(session, consultation) -> ConsultationRecordRow``: the consultation's row,
+  made if it is not there yet (the report's draft starts empty).
+- ``complete(session, row, now, settings, actor=..., role=...) -> bool``: when both halves
+  are there and the report is signed, and not before: ``completed_at``, one
+  ``record_deliveries`` row per channel that applies, the audit entry
+  ``record_completed``; True when it completed now. Idempotent; the caller commits. Only
+  the session is touched (the cabin gateway runs it in its writer's thread).
+
+Deliveries made:
+- ``mail`` when the patient's GP gave a (MSSanté) address and ``[records.smtp]`` is
+  configured: pending, the delivery worker sends it (hub/records/delivery.py);
+- ``fhir`` when ``[records.fhir] endpoint`` is configured: pending, likewise;
+- ``print``, the patient's printed copy at checkout, as the cabin reported it: delivered
+  (printed), failed, declined, or not_offered. Nothing left to do for it at the hub."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub import audit
+from hub.records.assemble import cabin_part_of, patient_search, record_of
+from hub.settings import HubSettings
+from hub.shared.record import RecordInvalid
+from hub.store.models import Account, Consultation, ConsultationRecordRow, RecordDelivery
+
+log = logging.getLogger(__name__)
+
+PRINT_STATES = {
+    "printed": "delivered",
+    "failed": "failed",
+    "declined": "declined",
+    "not_offered": "not_offered",
+}
+
+
+async def row_for(session: AsyncSession, consultation: Consultation) -> ConsultationRecordRow:
+    """The record row of ``consultation``, added to the session when new."""
+    row = await session.get(ConsultationRecordRow, consultation.id)
+    if row is not None:
+        return row
+    row = ConsultationRecordRow(
+        consultation_id=consultation.id,
+        doctor_id=consultation.doctor_id,
+        cabin_id=consultation.cabin_id,
+        session_id=consultation.session_id,
+        site_code=consultation.site_code,
+        started_at=consultation.claimed_at,
+        report={},
+        report_saved_at=None,
+        signed_at=None,
+        cabin_part=None,
+        cabin_part_at=None,
+        completed_at=None,
+        patient_search=None,
+    )
+    session.add(row)
+    return row
+
+
+def fhir_target(endpoint: str) -> str:
+    """The endpoint as stored and shown: without its query (it may hold a token)."""
+    return endpoint.split("?", 1)[0][:300]
+
+
+async def complete(
+    session: AsyncSession,
+    row: ConsultationRecordRow,
+    now: datetime,
+    settings: HubSettings,
+    *,
+    actor: str = "hub",
+    role: str = "system",
+) -> bool:
+    """Completes ``row`` if it can be and is not yet; True if it completed now."""
+    if row.completed_at is not None or row.signed_at is None or row.cabin_part is None:
+        return False
+    practitioner = await session.get(Account, row.doctor_id)
+    if practitioner is None:  # the foreign key forbids it; said rather than assumed
+        raise LookupError(row.doctor_id)
+    site = settings.site(row.site_code)
+    try:
+        record = record_of(row, practitioner, site.name if site else None)
+    except RecordInvalid as exc:
+        # The paths only: the messages may quote the patient's data.
+        paths = sorted({p["path"] for p in exc.problems})
+        audit.record(
+            session, at=now, actor=actor, role=role, action="record_completed",
+            target=row.consultation_id, outcome="refused", problems=paths,
+        )  # fmt: skip
+        log.warning("record %s cannot be assembled (%s)", row.consultation_id, ", ".join(paths))
+        return False
+    part = cabin_part_of(row)
+    assert part is not None  # record_of needs it
+    row.completed_at = now
+    row.patient_search = patient_search(record.patient)
+    existing = set(
+        await session.scalars(
+            select(RecordDelivery.channel).where(
+                RecordDelivery.consultation_id == row.consultation_id
+            )
+        )
+    )
+    wanted: list[RecordDelivery] = []
+    gp = record.general_practitioner
+    if gp is not None and gp.mssante is not None and settings.records.smtp is not None:
+        wanted.append(_delivery(row, "mail", gp.mssante, "pending", now))
+    endpoint = settings.records.fhir.endpoint
+    if endpoint is not None:
+        wanted.append(_delivery(row, "fhir", fhir_target(endpoint), "pending", now))
+    printed = _delivery(row, "print", row.cabin_id, PRINT_STATES[part.printed_copy], now)
+    if printed.state == "delivered":
+        printed.delivered_at = part.ended_at
+    printed.next_attempt_at = None
+    wanted.append(printed)
+    for delivery in wanted:
+        if delivery.channel not in existing:
+            session.add(delivery)
+    audit.record(
+        session, at=now, actor=actor, role=role, action="record_completed",
+        target=row.consultation_id, cabin_id=row.cabin_id, session_id=row.session_id,
+        channels=sorted(d.channel for d in wanted), printed_copy=part.printed_copy,
+    )  # fmt: skip
+    return True
+
+
+def _delivery(
+    row: ConsultationRecordRow, channel: str, target: str, state: str, now: datetime
+) -> RecordDelivery:
+    return RecordDelivery(
+        consultation_id=row.consultation_id,
+        channel=channel,
+        target=target[:300],
+        state=state,
+        attempts=0,
+        next_attempt_at=now if state == "pending" else None,
+        last_error=None,
+        delivered_at=None,
+        created_at=now,
+    )
