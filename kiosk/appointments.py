@@ -4,7 +4,11 @@ types to check in.
 Booking happens at the hub (coordinator screen, booking API); the hub pushes each cabin
 its site's bookings and cancellations (kiosk/hub_link), which ``apply`` stores with the
 feed's cursor in one transaction, so that they check in even while the hub is
-unreachable. Purged once their slot is over (invariant 3)."""
+unreachable. Purged once their slot is over (invariant 3).
+
+A booking may carry the patient's INS traits and their own GP (``identity`` and
+``general_practitioner``: the JSON of hub.shared.ins's models, re-validated on reading);
+check-in shows them to the patient to confirm."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from hub.shared.ins import GeneralPractitioner, Patient
 from hub.shared.wire import AppointmentChange
 from kiosk.db import Transaction, connect
 
@@ -28,6 +33,8 @@ CREATE TABLE IF NOT EXISTS appointments (
     birth_date TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '',
     sex TEXT,
+    identity TEXT,
+    general_practitioner TEXT,
     created_at TEXT NOT NULL,
     used_at TEXT
 );
@@ -56,6 +63,8 @@ class Appointment:
     reason: str
     used_at: datetime | None
     sex: str | None = None
+    patient: Patient | None = dataclasses.field(default=None, repr=False)
+    general_practitioner: GeneralPractitioner | None = dataclasses.field(default=None, repr=False)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -68,6 +77,12 @@ class Appointment:
             "birth_date": self.birth_date.isoformat(),
             "reason": self.reason,
             "sex": self.sex,
+            "patient": None if self.patient is None else self.patient.model_dump(mode="json"),
+            "general_practitioner": (
+                None
+                if self.general_practitioner is None
+                else self.general_practitioner.model_dump(mode="json")
+            ),
             "used": self.used_at is not None,
         }
 
@@ -77,8 +92,10 @@ class AppointmentStore:
         self.conn = connect(path)
         self.conn.executescript(SCHEMA)
         columns = {r[1] for r in self.conn.execute("PRAGMA table_info(appointments)")}
-        if "sex" not in columns:  # a database from before the column
-            self.conn.execute("ALTER TABLE appointments ADD COLUMN sex TEXT")
+        # A database from before these columns.
+        for column in ("sex", "identity", "general_practitioner"):
+            if column not in columns:
+                self.conn.execute(f"ALTER TABLE appointments ADD COLUMN {column} TEXT")
 
     def close(self) -> None:
         self.conn.close()
@@ -100,12 +117,14 @@ class AppointmentStore:
                 assert change.slot_start and change.slot_end and change.birth_date
                 c.execute(
                     "INSERT INTO appointments (id, code, slot_start, slot_end, family_name, "
-                    "given_name, birth_date, reason, sex, created_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
-                    "code = excluded.code, slot_start = excluded.slot_start, "
+                    "given_name, birth_date, reason, sex, identity, general_practitioner, "
+                    "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE "
+                    "SET code = excluded.code, slot_start = excluded.slot_start, "
                     "slot_end = excluded.slot_end, family_name = excluded.family_name, "
                     "given_name = excluded.given_name, birth_date = excluded.birth_date, "
-                    "reason = excluded.reason, sex = excluded.sex",
+                    "reason = excluded.reason, sex = excluded.sex, "
+                    "identity = excluded.identity, "
+                    "general_practitioner = excluded.general_practitioner",
                     (
                         change.id,
                         change.code,
@@ -116,6 +135,8 @@ class AppointmentStore:
                         change.birth_date.isoformat(),
                         change.reason,
                         change.sex,
+                        _json(change.patient),
+                        _json(change.general_practitioner),
                         datetime.now(UTC).isoformat(),
                     ),
                 )
@@ -168,6 +189,30 @@ def _utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
+def _json(model: Patient | GeneralPractitioner | None) -> str | None:
+    return None if model is None else model.model_dump_json()
+
+
+def _patient(text: str | None) -> Patient | None:
+    """The stored INS traits; None when absent or no longer valid (e.g. a birth date
+    check that changed): the booking still checks in by its names and birth date."""
+    if text is None:
+        return None
+    try:
+        return Patient.model_validate_json(text)
+    except ValueError:
+        return None
+
+
+def _practitioner(text: str | None) -> GeneralPractitioner | None:
+    if text is None:
+        return None
+    try:
+        return GeneralPractitioner.model_validate_json(text)
+    except ValueError:
+        return None
+
+
 def _row(r: sqlite3.Row) -> Appointment:
     return Appointment(
         id=r["id"],
@@ -180,4 +225,6 @@ def _row(r: sqlite3.Row) -> Appointment:
         reason=r["reason"],
         used_at=None if r["used_at"] is None else datetime.fromisoformat(r["used_at"]),
         sex=r["sex"],
+        patient=_patient(r["identity"]),
+        general_practitioner=_practitioner(r["general_practitioner"]),
     )

@@ -17,11 +17,14 @@ from typing import Any, TypeVar
 from aiohttp import WSCloseCode, web
 from pydantic import BaseModel, ValidationError
 
+from hub.shared.ins import GeneralPractitioner, Patient
 from kiosk import ui_auth
+from kiosk.checkin.details import DetailsRefused, build_details, prefill
 from kiosk.checkin.rules import (
     ChatIn,
     CodeIn,
     ConsentIn,
+    DetailsIn,
     IdentityIn,
     PinIn,
     QuestionnaireIn,
@@ -104,6 +107,19 @@ class CheckinComponent(Component):
             return None
         return self.patient.for_doctor()
 
+    def identity_for_record(self) -> tuple[Patient, GeneralPractitioner | None] | None:
+        """The running session's patient as the consultation record names them
+        (hub.shared.ins.Patient: the INS traits given or booked, else the names and birth
+        date typed) and their own GP; None when nobody is identified. The patient is
+        wiped once the session leaves the patient states (after checkout)."""
+        lc = self.ctx.lifecycle
+        patient = self.patient
+        if patient is None or lc.state not in PATIENT_STATES:
+            return None
+        if patient.session_id != lc.session_id:
+            return None
+        return patient.identity_for_record()
+
     # -- routes ---------------------------------------------------------------------
 
     def routes(self) -> list[web.AbstractRouteDef]:
@@ -114,6 +130,8 @@ class CheckinComponent(Component):
             web.post("/api/ui/checkin/code", g(self.enter_code)),
             web.post("/api/ui/checkin/walk-in", g(self.walk_in)),
             web.post("/api/ui/checkin/identity", g(self.identity)),
+            web.get("/api/ui/checkin/details", g(self.get_details)),
+            web.post("/api/ui/checkin/details", g(self.details)),
             web.post("/api/ui/checkin/consent", g(self.consent)),
             web.post("/api/ui/checkin/questionnaire", g(self.questionnaire)),
             web.post("/api/ui/checkin/abandon", g(self.abandon)),
@@ -181,6 +199,7 @@ class CheckinComponent(Component):
         patient.appt_family, patient.appt_given = appt.family_name, appt.given_name
         patient.appt_birth = appt.birth_date
         patient.appt_sex = appt.sex
+        patient.appt_patient, patient.appt_gp = appt.patient, appt.general_practitioner
         patient.answers["booked_reason"] = appt.reason
         patient.step = "identity"
         return web.json_response({"step": "identity"})
@@ -223,14 +242,46 @@ class CheckinComponent(Component):
             raise Refused(
                 409, "identity_mismatch", "Ces informations ne correspondent pas au rendez-vous."
             )
+        typed = PatientSession(
+            session_id=None,
+            family_name=body.family_name,
+            given_name=body.given_name,
+            birth_date=body.birth_date,
+        )
+        try:
+            typed.typed_patient()  # the record must be able to name them
+        except ValidationError as exc:
+            fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+            raise Refused(
+                422, "invalid", "Certaines informations ne sont pas valables.", fields=fields
+            ) from None
         patient.family_name, patient.given_name = body.family_name, body.given_name
         patient.birth_date, patient.age = body.birth_date, age
         patient.representative_present = verdict == "minor_with_representative"
+        patient.step = "details"
+        return web.json_response({"step": "details", "age_rule": verdict})
+
+    async def get_details(self, request: web.Request) -> web.Response:
+        """What the details screen shows first (the booking's INS traits and GP)."""
+        patient = self._patient_at("details")
+        return web.json_response(prefill(patient))
+
+    async def details(self, request: web.Request) -> web.Response:
+        """The optional INS traits and GP. Refused with hub.shared.ins's message on the
+        field, nothing changed; skipping it is going straight to consent."""
+        patient = self._patient_at("details")
+        body = await _body(request, DetailsIn)
+        try:
+            ins, gp = build_details(patient, body)
+        except DetailsRefused as refused:
+            raise Refused(422, "invalid_details", refused.message, field=refused.field) from None
+        patient.ins, patient.gp, patient.details_given = ins, gp, True
         patient.step = "consent"
-        return web.json_response({"step": "consent", "age_rule": verdict})
+        return web.json_response({"step": "consent"})
 
     async def consent(self, request: web.Request) -> web.Response:
-        patient = self._patient_at("consent")
+        # From "details" too: skipping the optional details.
+        patient = self._patient_at("consent", "details")
         body = await _body(request, ConsentIn)
         if not (body.teleconsultation and body.data_processing):
             raise Refused(
@@ -294,12 +345,12 @@ class CheckinComponent(Component):
 
     # -- helpers --------------------------------------------------------------------
 
-    def _patient_at(self, step: str) -> PatientSession:
+    def _patient_at(self, step: str, *also: str) -> PatientSession:
         lc = self.ctx.lifecycle
         patient = self.patient
         if lc.state is not State.CHECK_IN or patient is None or patient.session_id != lc.session_id:
             raise Refused(409, "not_checking_in", "Il n'y a pas d'accueil en cours.")
-        if patient.step != step:
+        if patient.step != step and patient.step not in also:
             raise Refused(409, "wrong_step", "Cette étape n'est pas la bonne.", step=patient.step)
         return patient
 

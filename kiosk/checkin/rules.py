@@ -80,6 +80,17 @@ class IdentityIn(_Body):
         return value
 
 
+class DetailsIn(_Body):
+    """The optional INS traits and GP the patient gives at the touchscreen. Only their
+    size is checked here: hub.shared.ins checks them (its French message is shown)."""
+
+    ins_number: str | None = Field(None, max_length=32)
+    birth_place: str | None = Field(None, max_length=16)
+    sex: Literal["F", "M", "I"] | None = None
+    gp_name: str | None = Field(None, max_length=100)
+    gp_mssante: str | None = Field(None, max_length=254)
+
+
 class ConsentIn(_Body):
     teleconsultation: bool
     data_processing: bool
