@@ -1,11 +1,14 @@
 """One doctor's console socket: the queue, "take", and the relay to the cabin.
 
 The doctor's browser speaks two kinds of messages here:
-- the hub's own: ``take`` (claim a waiting patient);
+- the hub's own: ``take`` (claim a waiting patient), ``report_draft`` and ``report_sign``
+  (the consultation report: hub/records/reports.py; answered by ``report_saved``, or
+  ``report`` once signed, or an ``error`` with its ``problems``);
 - the cabin's (hub/shared/console_messages.py: join, answer, chat, prescription, end...),
   validated here and relayed to the cabin of the doctor's consultation.
 It receives the queue (``queue``, then ``queue_entry``/``queue_removed``), its
-consultation (``consultation``, ``consultation_closed``, ``cabin_link``) and everything
+consultation (``consultation``, then its report as stored: ``report``;
+``consultation_closed``, ``cabin_link``) and everything
 the cabin sends (``state``, ``patient``, ``offer``, ``measurement``...). A page reload
 takes over from the older socket; the cabin is told the doctor left only when the last
 socket of the consultation has closed."""
@@ -30,10 +33,13 @@ from hub.auth.sessions import Principal
 from hub.cabins.gateway import CABIN_LINK_TOPIC
 from hub.console import queue
 from hub.context import HubContext
+from hub.records import reports
 from hub.router import Router
 from hub.shared import console_messages as cm
 from hub.shared import wire
-from hub.store.models import Account, Consultation, Site, WebSession
+from hub.shared.record import RecordInvalid
+from hub.shared.report_pdf import LOINC_FR, UNITS_FR
+from hub.store.models import Account, Consultation, ConsultationRecordRow, Site, WebSession
 from hub.turn import ice_servers_for
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,8 @@ SESSION_RECHECK_S = 30.0
 # Actions audited when the doctor's browser sends them to the cabin.
 # (A prescription is audited from the cabin's record of it: hub/cabins/ingest.py.)
 AUDITED = {"join": "join", "end": "consultation_end"}
+# The hub's own messages about the consultation report.
+REPORT_MESSAGES = frozenset({"report_draft", "report_sign"})
 
 
 async def live_sessions(session: AsyncSession, digests: set[str], now: datetime) -> set[str]:
@@ -205,6 +213,10 @@ class DoctorSocket:
                 ],
                 "ice_policy": self.ctx.settings.ice_policy,
                 "site_timezones": {s.code: s.hours.timezone for s in self.ctx.settings.sites},
+                # How measurements are named in the report (as its PDF names them).
+                "measurement_labels": LOINC_FR,
+                "unit_labels": UNITS_FR,
+                "follow_up_presets": list(reports.FOLLOW_UP_PRESETS),
             }
         )
         async with self.ctx.db.read() as s:
@@ -233,6 +245,9 @@ class DoctorSocket:
             return
         if isinstance(data, dict) and data.get("type") == "take":
             await self._take(data)
+            return
+        if isinstance(data, dict) and data.get("type") in REPORT_MESSAGES:
+            await self._report(data)
             return
         try:
             message = cm.parse_doctor_message(raw)
@@ -300,6 +315,69 @@ class DoctorSocket:
                 target=target, outcome=outcome, client=self.client, **detail,
             )  # fmt: skip
 
+    # -- the report ------------------------------------------------------------------
+
+    async def _report(self, data: dict[str, Any]) -> None:
+        kind = str(data["type"])
+        consultation = self.consultation
+        if consultation is None:
+            await self.error(
+                "Prenez d'abord un patient dans la file d'attente.", "no_consultation", kind
+            )
+            return
+        try:
+            report = reports.parse_report(data.get("report"))
+        except RecordInvalid as exc:
+            await self._report_refused(kind, "report_invalid", exc)
+            return
+        now = self.ctx.clock()
+        try:
+            async with self.ctx.db.transaction() as s:
+                if kind == "report_draft":
+                    row = await reports.save_draft(s, consultation, report, now)
+                else:
+                    row = await reports.sign_report(
+                        s, consultation, report, now, self.ctx.settings,
+                        actor=self.who.username, client=self.client,
+                    )  # fmt: skip
+        except RecordInvalid as exc:
+            await self._report_refused(kind, "report_refused", exc)
+            return
+        except reports.ReportRefused as exc:
+            await self.error(exc.message, exc.code, kind)
+            return
+        if kind == "report_draft":
+            await self.send({"type": "report_saved", "saved_at": now.isoformat()})
+            return
+        log.info("consultation %s: report signed", consultation.id)
+        await self.send(reports.report_message(consultation.id, row))
+        if not await self.ctx.router.to_cabin(consultation.cabin_id, reports.signed_frame(row)):
+            await self.error(
+                "Compte rendu signé. La cabine est injoignable : elle le recevra à son retour"
+                " pour la copie imprimée du patient.",
+                "cabin_offline",
+            )
+
+    async def _report_refused(self, kind: str, code: str, exc: RecordInvalid) -> None:
+        message = (
+            "Compte rendu non signé : " if kind == "report_sign" else "Brouillon refusé : "
+        ) + "; ".join(p["message"] for p in exc.problems)
+        await self.send(
+            {
+                "type": "error",
+                "message": message,
+                "code": code,
+                "in_reply_to": kind,
+                "problems": exc.problems,
+            }
+        )
+
+    async def _send_report(self, consultation: Consultation) -> ConsultationRecordRow | None:
+        async with self.ctx.db.read() as s:
+            row = await s.get(ConsultationRecordRow, consultation.id)
+        await self.send(reports.report_message(consultation.id, row))
+        return row
+
     # -- the consultation ------------------------------------------------------------
 
     async def _open(self, consultation: Consultation) -> None:
@@ -321,6 +399,7 @@ class DoctorSocket:
                 "site_name": site.name if site else consultation.site_code,
             }
         )
+        await self._send_report(consultation)
         await self._attach_to_cabin()
         if older is not None and older is not self:
             # Last: its close handshake (up to aiohttp's 10 s) must not hold this console.
@@ -342,6 +421,13 @@ class DoctorSocket:
         )
         online = await self.ctx.router.to_cabin(consultation.cabin_id, frame)
         await self.send({"type": "cabin_link", "online": online})
+        if online:
+            # A report signed while the cabin was away: it gets it now (the same frame
+            # again after a reload: the cabin keeps the one it has).
+            async with self.ctx.db.read() as s:
+                row = await s.get(ConsultationRecordRow, consultation.id)
+            if row is not None and row.signed_at is not None:
+                await self.ctx.router.to_cabin(consultation.cabin_id, reports.signed_frame(row))
 
     async def _leave(self) -> None:
         consultation = self.consultation

@@ -2,7 +2,7 @@
 // The doctor console, served by the hub: the waiting room (queue.js), then the
 // consultation: signaling relayed by the hub to the cabin, the WebRTC call (the cabin
 // offers, we answer) peer to peer or through TURN, the data channel, measurements, chat,
-// call quality, prescription and summary.
+// call quality, prescription and the consultation report (report.js).
 const $ = (id) => document.getElementById(id);
 const call = {
   ws: null, pc: null, dc: null, generation: 0, local: null, joined: false,
@@ -46,11 +46,14 @@ const handlers = {
     call.iceServers = msg.ice_servers; call.icePolicy = msg.ice_policy;
     Queue.siteZones(msg.site_timezones);
     $("doctor-name").textContent = msg.doctor.display_name;
+    Report.configure(msg);
   },
   queue: (msg) => Queue.snapshot(msg.entries),
   queue_entry: (msg) => Queue.upsert(msg.entry),
   queue_removed: (msg) => Queue.remove(msg.cabin_id),
   consultation: onConsultation,
+  report: (msg) => { if (msg.consultation_id === call.consultation) Report.load(msg); },
+  report_saved: (msg) => Report.saved(msg),
   consultation_closed: () => { if (call.consultation !== null) onConsultationClosed(); },
   cabin_link: (msg) => {
     $("cabin-link").textContent = msg.online ? "" : "cabine injoignable (liaison coupée)";
@@ -59,7 +62,7 @@ const handlers = {
   state: onState,
   patient: (msg) => showPatient(msg.patient),
   offer: onOffer,
-  measurement: showMeasurement,
+  measurement: (msg) => { showMeasurement(msg); Report.addMeasurement(msg); },
   instrument_state: onInstrumentState,
   chat: (msg) => addChat(msg.sender, msg.text),
   print_job: showPrintJob,
@@ -78,7 +81,8 @@ function onMessage(msg) {
 function onError(msg) {
   if (msg.code === "replaced") call.ws = null;  // another tab took over: do not fight it
   if (msg.code === "logged_out") { location.assign("/login"); return; }
-  if (msg.problems && msg.problems.length) Prescription.showProblems(msg.problems);
+  if (msg.in_reply_to === "report_draft" || msg.in_reply_to === "report_sign") Report.refused(msg);
+  else if (msg.problems && msg.problems.length) Prescription.showProblems(msg.problems);
   showError(msg.message);
 }
 
@@ -143,8 +147,8 @@ function onState(msg) {
 function resetConsultation() {
   for (const id of ["chat-log", "print-jobs", "live-measurement"]) $(id).textContent = "";
   $("measurements").tBodies[0].textContent = "";
-  $("summary-text").value = "";
   Prescription.reset();
+  Report.reset();
 }
 
 function showPatient(p) {
@@ -161,6 +165,7 @@ function showPatient(p) {
   line("Patient", `${p.given_name ?? ""} ${p.family_name ?? ""}`.trim());
   line("Âge", p.age != null ? `${p.age} ans (né·e le ${p.birth_date ?? "?"})` : p.birth_date);
   line("Motif", p.reason);
+  Report.prefillReason(p.reason);
   for (const [question, answer] of Object.entries(p.answers || {})) line(question, String(answer));
   Prescription.fillPatient(p);
 }
@@ -347,18 +352,12 @@ function onInstrumentState(msg) {
     (msg.battery_percent != null ? ` · batterie ${msg.battery_percent} %` : "");
 }
 
-// Short French labels for the LOINC codes the instruments send (see design.md).
-const LOINC_FR = {
-  "8480-6": "Systolique", "8462-4": "Diastolique", "8478-0": "PAM", "8867-4": "Pouls",
-  "8310-5": "Température", "59408-5": "SpO2", "29463-7": "Poids", "8302-2": "Taille",
-  "39156-5": "IMC", "2339-0": "Glycémie", "15074-8": "Glycémie", "41982-0": "Masse grasse",
-};
-const UNITS = { "mm[Hg]": "mmHg", Cel: "°C", "mg/dL": "mg/dL", "mmol/L": "mmol/L" };
-
+// The LOINC codes and UCUM units in French as the hub names them (its hello: the
+// report's own table, hub/shared/report_pdf.py).
 function formatValue(o) {
-  const label = LOINC_FR[o.code] ?? o.display;
+  const label = Report.label(o.code, o.display);
   if (o.value == null) return `${label} : —`;
-  return `${label} : ${o.value} ${UNITS[o.unit] ?? o.unit}`;
+  return `${label} : ${o.value} ${Report.unit(o.unit)}`;
 }
 
 function showMeasurement(msg) {
@@ -404,9 +403,7 @@ function showPrintJob(msg) {
 // -- controls -------------------------------------------------------------------------
 function wire() {
   $("join").onclick = join;
-  $("end").onclick = () => {
-    if (confirm("Terminer la consultation ?")) sendRequest({ type: "end" });
-  };
+  $("end").onclick = endConsultation;
   $("logout").onclick = async () => {
     await fetch("/logout", { method: "POST", credentials: "same-origin" });
     location.assign("/login");
@@ -434,11 +431,30 @@ function wire() {
     e.preventDefault();
     sendRequest({ type: "prescription", id: `rx-${Date.now()}`, prescription: Prescription.collect() });
   };
-  $("summary-form").onsubmit = (e) => {
-    e.preventDefault();
-    const text = $("summary-text").value.trim();
-    if (text) sendRequest({ type: "summary", id: `sum-${Date.now()}`, text });
-  };
+}
+
+// "Terminer": the report is signed with it when it can be; it may also end unsigned
+// (the patient left, the conclusion waits for a result) and be signed later from
+// "Mes consultations".
+const LATER = "Vous pourrez le compléter et le signer plus tard dans « Mes consultations ».";
+function endConsultation() {
+  const end = () => sendRequest({ type: "end" });
+  if (Report.isSigned()) {
+    if (confirm("Terminer la consultation ?")) end();
+    return;
+  }
+  if (Report.hasConclusion()) {
+    if (confirm("Signer le compte rendu et terminer la consultation ?")) {
+      Report.sign(end);  // ends once the hub has the signature (a refusal ends nothing)
+      return;
+    }
+    if (confirm(`Terminer sans signer le compte rendu ? ${LATER}`)) { Report.flush(); end(); }
+    return;
+  }
+  if (confirm(`Le compte rendu n'a pas de conclusion : il ne sera pas signé. Terminer la consultation ? ${LATER}`)) {
+    Report.flush();
+    end();
+  }
 }
 
 function toggleTrack(kind, button, onLabel, offLabel) {
@@ -452,6 +468,7 @@ function toggleTrack(kind, button, onLabel, offLabel) {
 }
 
 wire();
+Report.wire(sendSignal);
 Queue.wire(sendSignal);
 connectSignaling();
 setInterval(() => { pageQuality().catch(() => {}); }, 2000);
