@@ -72,10 +72,11 @@ class ConsultationEndRequested(Event):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PrintJobUpdated(Event):
-    """Progress of a prescription or summary print, for the patient, doctor and technician."""
+    """Progress of a print, for the patient, doctor and technician: a prescription, or the
+    patient's copy of the consultation report (kiosk/record)."""
 
     document_id: str
-    document: Literal["prescription", "summary"]
+    document: Literal["prescription", "report"]
     state: Literal["stored", "queued", "printing", "completed", "retrying", "failed"]
     message_patient: str = ""  # plain French words, what to do
     message_doctor: str = ""

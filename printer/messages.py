@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Literal
 
-DocumentKind = Literal["prescription", "summary"]
+DocumentKind = Literal["prescription", "report"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Prescriptions and consultation summaries to PDF (reportlab), in French.
+"""Prescriptions to PDF (reportlab), in French (the consultation report is
+hub/shared/report_pdf.py, which the printer prints too).
 
 Same input, same bytes: invariant mode and dates taken from ``issued_at``."""
 
@@ -27,13 +28,9 @@ from hub.shared.pdfpage import (
 from hub.shared.practitioner import format_phone
 from hub.shared.prescription import (
     PARIS,
-    SUMMARY_MENTION,
     Patient,
     Prescriber,
     Prescription,
-    Summary,
-    SummaryAuthor,
-    SummaryPatient,
     doctor_title,
 )
 
@@ -70,29 +67,25 @@ def long_date(when: datetime) -> str:
     return l10n.long_date(when.astimezone(PARIS).date())
 
 
-AnyPatient = Patient | SummaryPatient
-AnyPrescriber = Prescriber | SummaryAuthor
-
-
-def _born(patient: AnyPatient) -> str:
+def _born(patient: Patient) -> str:
     return {"F": "née", "M": "né"}.get(patient.sex or "", "né(e)")
 
 
-def patient_line(patient: AnyPatient) -> str:
+def patient_line(patient: Patient) -> str:
     return (
         f"{patient.given_name} {patient.family_name}, "
         f"{_born(patient)} le {l10n.numeric_date(patient.birth_date)}"
     )
 
 
-def civility(patient: AnyPatient, on: date) -> str:
+def civility(patient: Patient, on: date) -> str:
     """ "Mme " or "M. " before an adult's name; nothing for a child or an unknown sex."""
     if patient.sex is None or patient.age_on(on) < MAJORITY_AGE_YEARS:
         return ""
     return {"F": "Mme ", "M": "M. "}[patient.sex]
 
 
-def age_text(patient: AnyPatient, on: date) -> str:
+def age_text(patient: Patient, on: date) -> str:
     """ "78 ans"; under two years "14 mois", under a month "12 jours"."""
     years = patient.age_on(on)
     if years >= AGE_IN_MONTHS_BELOW_YEARS:
@@ -105,7 +98,7 @@ def age_text(patient: AnyPatient, on: date) -> str:
     return f"{days} jour" if days <= 1 else f"{days} jours"
 
 
-def _prescriber_block(p: AnyPrescriber, st: _Styles) -> list[Flowable]:
+def _prescriber_block(p: Prescriber, st: _Styles) -> list[Flowable]:
     lines = [_p(doctor_title(p.name), st.strong)]
     if p.specialty:
         lines.append(_p(p.specialty, st.body))
@@ -119,7 +112,7 @@ def _prescriber_block(p: AnyPrescriber, st: _Styles) -> list[Flowable]:
     return [*lines, Spacer(1, 4 * mm)]
 
 
-def _patient_block(patient: AnyPatient, issued_at: datetime, st: _Styles) -> list[Flowable]:
+def _patient_block(patient: Patient, issued_at: datetime, st: _Styles) -> list[Flowable]:
     day = issued_at.astimezone(PARIS).date()
     born = f"{_born(patient).capitalize()} le {l10n.numeric_date(patient.birth_date)}"
     details = [f"{born} ({age_text(patient, day)})"]
@@ -137,7 +130,7 @@ def _patient_block(patient: AnyPatient, issued_at: datetime, st: _Styles) -> lis
     ]
 
 
-def _signature(p: AnyPrescriber, issued_at: datetime, st: _Styles) -> list[Flowable]:
+def _signature(p: Prescriber, issued_at: datetime, st: _Styles) -> list[Flowable]:
     local = issued_at.astimezone(PARIS)
     flow: list[Flowable] = [
         Spacer(1, 6 * mm),
@@ -212,30 +205,3 @@ def render_prescription(rx: Prescription, paper: Paper = "A4") -> bytes:
         author=doctor_title(rx.prescriber.name),
     )
     return build_pdf(prescription_story(rx, layout), running, layout)
-
-
-def render_summary(summary: Summary, paper: Paper = "A4") -> bytes:
-    layout = PageLayout.for_paper(paper)
-    st = _Styles(layout)
-    assert summary.number is not None  # set by parse_summary
-    story: list[Flowable] = _prescriber_block(summary.prescriber, st)
-    story += [
-        _p(f"Le {long_date(summary.issued_at)}", st.body),
-        Spacer(1, 3 * mm),
-        *_patient_block(summary.patient, summary.issued_at, st),
-        _p("COMPTE RENDU DE TÉLÉCONSULTATION", st.title),
-        Spacer(1, 2 * mm),
-    ]
-    for paragraph in summary.text.split("\n\n"):
-        if paragraph.strip():
-            story += [_p(paragraph.strip(), st.body), Spacer(1, 2 * mm)]
-    story += _signature(summary.prescriber, summary.issued_at, st)
-    running = RunningText(
-        title="Compte rendu",
-        number=summary.number,
-        patient_line=patient_line(summary.patient),
-        footer_mention=SUMMARY_MENTION,
-        issued_at=summary.issued_at,
-        author=doctor_title(summary.prescriber.name),
-    )
-    return build_pdf(story, running, layout)

@@ -1,4 +1,5 @@
-"""The "printer" component: prescriptions and summaries in, printed pages out.
+"""The "printer" component: prescriptions and the patient's copy of the consultation
+report in, printed pages out.
 
     await ctx.components["printer"].submit_prescription(data, session_id)
 
@@ -12,12 +13,14 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from hub.shared.prescription import parse_prescription, parse_summary
+from hub.shared.prescription import parse_prescription
+from hub.shared.record import ConsultationRecord
+from hub.shared.report_pdf import render_report
 from kiosk import ui_auth
 from kiosk.component import Component, Context
 from kiosk.events import PrintJobUpdated
@@ -25,7 +28,7 @@ from printer import messages
 from printer.cups_client import CupsClient, PrinterStatus
 from printer.errors import DocumentNotFound
 from printer.messages import DocumentKind, Messages
-from printer.render import render_prescription, render_summary
+from printer.render import render_prescription
 from printer.store import DocState, DocumentStore
 from printer.worker import PrintWorker
 
@@ -153,29 +156,13 @@ class PrinterService(Component):
             "prescription", rx.prescription_number, rx.model_dump(mode="json"), pdf, session_id
         )
 
-    async def submit_summary(
-        self,
-        text: str,
-        patient: Mapping[str, Any] | None,
-        prescriber: Mapping[str, Any] | None,
-        session_id: str | None = None,
-        issued_at: datetime | None = None,
-    ) -> str:
-        """The consultation summary (compte rendu) for the patient, through the same path.
-        Only the identity fields of ``patient`` are kept (check-in's answers are dropped)."""
-        when = issued_at or self.ctx.lifecycle.clock()
-        summary = parse_summary(
-            {
-                "text": text,
-                "patient": dict(patient) if patient is not None else None,
-                "prescriber": dict(prescriber) if prescriber is not None else None,
-                "issued_at": when.isoformat(),
-            }
-        )
-        assert summary.number is not None
-        pdf = await asyncio.to_thread(render_summary, summary, self.settings.paper)
+    async def submit_report(self, record: ConsultationRecord, session_id: str | None = None) -> str:
+        """The patient's printed copy of the signed consultation report (kiosk/record),
+        the PDF the GP receives (hub.shared.report_pdf), through the same path. The record
+        is kept without the prescription's PDF (its number and digest are what prints)."""
+        pdf = await asyncio.to_thread(render_report, record, self.settings.paper)
         return await self._store_and_queue(
-            "summary", summary.number, summary.model_dump(mode="json"), pdf, session_id
+            "report", record.record_id, record.model_dump(mode="json"), pdf, session_id
         )
 
     async def _store_and_queue(

@@ -16,7 +16,7 @@ from kiosk.db import Transaction, connect
 from printer.errors import DocumentNotFound
 
 DocState = Literal["stored", "queued", "printing", "retrying", "completed", "failed"]
-DocKind = Literal["prescription", "summary"]
+DocKind = Literal["prescription", "report"]
 DONE_STATES = ("completed", "failed")
 
 SCHEMA = """
@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS print_documents (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     session_id TEXT,
-    kind TEXT NOT NULL CHECK (kind IN ('prescription', 'summary')),
+    kind TEXT NOT NULL CHECK (kind IN ('prescription', 'report')),
     number TEXT NOT NULL,
     payload TEXT NOT NULL,
     pdf_sha256 TEXT NOT NULL,
@@ -54,6 +54,7 @@ class DocumentStore:
 
     def __init__(self, path: Path | str) -> None:
         self.conn = connect(path)
+        _migrate_summaries(self.conn)
         self.conn.executescript(SCHEMA)
         self._lock = threading.Lock()
 
@@ -170,6 +171,16 @@ class DocumentStore:
             rows = self.conn.execute(query + " ORDER BY seq", args).fetchall()
         return [_row(r) for r in rows]
 
+    @staticmethod
+    def remove_finished(conn: sqlite3.Connection, session_id: str) -> int:
+        """Inside the caller's transaction (the outbox's acknowledgement of the session's
+        record, kiosk/record): the session's printed or given-up documents go; one still
+        to print stays for its retry (invariant 2) and goes when it is done."""
+        return conn.execute(
+            "DELETE FROM print_documents WHERE session_id = ? AND state IN ('completed', 'failed')",
+            (session_id,),
+        ).rowcount
+
     def purge(self, before: datetime) -> int:
         """Delete printed (or given-up) documents last touched before ``before``."""
         with self._lock, Transaction(self.conn) as conn:
@@ -179,6 +190,27 @@ class DocumentStore:
                 (before.astimezone(UTC).isoformat(),),
             )
         return cur.rowcount
+
+
+def _migrate_summaries(conn: sqlite3.Connection) -> None:
+    """A database from before the consultation report: its table only allowed the free-text
+    summary, which the report replaced. Rebuilt with the report kind; the old summaries go
+    (their text is not a report, and nothing renders them any more)."""
+    row = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'print_documents'"
+    ).fetchone()
+    if row is None or "'summary'" not in str(row[0]):
+        return
+    with Transaction(conn) as c:
+        c.execute("DELETE FROM print_documents WHERE kind = 'summary'")
+        c.execute("ALTER TABLE print_documents RENAME TO print_documents_old")
+        c.execute("DROP INDEX IF EXISTS print_documents_state")
+        c.execute("DROP INDEX IF EXISTS print_documents_session")
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                c.execute(statement)
+        c.execute("INSERT INTO print_documents SELECT * FROM print_documents_old")
+        c.execute("DROP TABLE print_documents_old")
 
 
 def _row(row: sqlite3.Row) -> dict[str, Any]:

@@ -13,7 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from hub.shared.prescription import Prescription, Summary
+from hub.shared.prescription import Prescription
+from hub.shared.record import ConsultationRecord
+from hub.shared.report_pdf import render_report
 from printer import messages
 from printer.config import PrinterSettings
 from printer.cups_client import (
@@ -25,7 +27,7 @@ from printer.cups_client import (
 )
 from printer.errors import CupsError, CupsUnreachable, QueueMissing
 from printer.messages import DocumentKind, Messages
-from printer.render import render_prescription, render_summary
+from printer.render import render_prescription
 from printer.store import DocState, DocumentStore
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ MayPrint = Callable[[dict[str, Any]], bool]
 def render_document(kind: DocumentKind, payload: dict[str, Any], paper: Any) -> bytes:
     if kind == "prescription":
         return render_prescription(Prescription.model_validate(payload), paper)
-    return render_summary(Summary.model_validate(payload), paper)
+    return render_report(ConsultationRecord.model_validate(payload), paper)
 
 
 class PrintWorker:

@@ -10,7 +10,7 @@
 - The connection dropping (ICE failed, no frames for a while, the browser asking) gives
   "reconnecting" and a restart; without the doctor for
   ``call.doctor_absent_timeout_s`` the consultation ends (by="timeout") → checkout,
-  keeping what was done (measurements, prescription, summary are not touched here).
+  keeping what was done (measurements, prescription are not touched here).
 - Bus events go to the doctor over the data channel (WebSocket while it is closed);
   the doctor's requests become bus events.
 """
@@ -236,10 +236,6 @@ class Consultation:
     async def _on_prescription(self, msg: m.Prescription) -> None:
         self._require_consultation(msg)
         await self.send_event(await self.printing.prescription(msg, self.doctor))
-
-    async def _on_summary(self, msg: m.Summary) -> None:
-        self._require_consultation(msg)
-        await self.send_event(await self.printing.summary(msg, self.current_patient(), self.doctor))
 
     async def _on_show_exam_camera(self, msg: m.ShowExamCamera) -> None:
         if self.ctx.settings.call.exam_camera is None:

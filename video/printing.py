@@ -1,4 +1,5 @@
-"""The doctor's prescription and summary, handed to the printer component.
+"""The doctor's prescription, handed to the printer component (the consultation report is
+signed at the hub; the patient's printed copy is kiosk/record's).
 
 The printer (``ctx.components["printer"]``) validates and stores before printing; a
 refused prescription comes back as an exception with ``.problems`` ([{path, message}])
@@ -38,25 +39,6 @@ class PrintRelay:
         except Exception as exc:
             return _refused(exc, msg.id, "l'ordonnance")
         return m.Accepted(request="prescription", in_reply_to=msg.id, detail=_detail(result))
-
-    async def summary(
-        self, msg: m.Summary, patient: dict[str, Any] | None, doctor: DoctorProfile | None
-    ) -> m.CabinMessage:
-        printer = self._printer(msg.id)
-        if patient is None:
-            raise m.MessageInvalid("Aucun patient identifié dans la cabine.", msg.id)
-        if doctor is None:
-            raise m.MessageInvalid("Médecin inconnu.", msg.id)
-        prescriber = {"name": doctor.display_name, "specialty": doctor.specialty}
-        if doctor.rpps is not None:
-            prescriber["rpps"] = doctor.rpps
-        try:
-            result = await printer.submit_summary(
-                msg.text, patient, prescriber, self.ctx.lifecycle.session_id
-            )
-        except Exception as exc:
-            return _refused(exc, msg.id, "le compte rendu")
-        return m.Accepted(request="summary", in_reply_to=msg.id, detail=_detail(result))
 
     def job_message(self, event: PrintJobUpdated) -> m.PrintJobOut:
         return m.PrintJobOut(

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_CHAT_CHARS = 2000
 MAX_INSTRUCTION_CHARS = 500
-MAX_SUMMARY_CHARS = 8000
 MAX_SDP_CHARS = 64 * 1024
 
 
@@ -88,11 +87,6 @@ class Prescription(_Msg):
     prescription: dict[str, Any]
 
 
-class Summary(_Msg):
-    type: Literal["summary"]
-    text: str = Field(min_length=1, max_length=MAX_SUMMARY_CHARS)
-
-
 class ShowExamCamera(_Msg):
     type: Literal["show_exam_camera"]
     on: bool
@@ -109,7 +103,6 @@ DoctorMessage = Annotated[
     | Instruction
     | Chat
     | Prescription
-    | Summary
     | ShowExamCamera,
     Field(discriminator="type"),
 ]
@@ -118,7 +111,7 @@ _DOCTOR_ADAPTER: TypeAdapter[DoctorMessage] = TypeAdapter(DoctorMessage)
 
 # Messages the data channel may carry (signaling stays on the WebSocket).
 DATA_CHANNEL_TYPES = frozenset(
-    {"end", "measure", "instruction", "chat", "prescription", "summary", "show_exam_camera"}
+    {"end", "measure", "instruction", "chat", "prescription", "show_exam_camera"}
 )
 
 

@@ -144,52 +144,6 @@ class Prescription(_Strict):
         return self.number
 
 
-class SummaryAuthor(_Strict):
-    """The doctor signing a summary: what the console knows of its account."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
-
-    name: Text
-    specialty: Text | None = None
-    rpps: Annotated[str, AfterValidator(check_rpps)] | None = None
-    address: Text | None = None
-    phone: Annotated[str, AfterValidator(normalise_phone)] | None = None
-    email: Annotated[Text, AfterValidator(check_email)] | None = None
-    signature_png: Annotated[str, AfterValidator(_check_png)] | None = None
-
-
-class SummaryPatient(_Strict):
-    """The identified patient; anything else check-in knows is dropped, not stored."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
-
-    family_name: Text
-    given_name: Text
-    birth_date: date
-    sex: Annotated[Literal["F", "M"], BeforeValidator(_upper_sex)] | None = None
-    weight_kg: float | None = Field(None, gt=0, le=400)
-    height_cm: float | None = Field(None, gt=20, le=260)
-
-    def age_on(self, day: date) -> int:
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
-
-
-class Summary(_Strict):
-    """The consultation summary (compte rendu) printed for the patient."""
-
-    prescriber: SummaryAuthor
-    patient: SummaryPatient
-    text: Annotated[LongText, Field(min_length=1, max_length=20000)]
-    issued_at: datetime
-    number: Annotated[str, Field(pattern=NUMBER_PATTERN)] | None = None
-
-    @field_validator("issued_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        return value if value.tzinfo is not None else value.replace(tzinfo=PARIS)
-
-
 def content_number(prefix: str, payload: Mapping[str, Any]) -> str:
     """A stable unique number: the same content always gets the same number."""
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
@@ -213,25 +167,6 @@ def parse_prescription(data: Any) -> Prescription:
     if parsed.number is None:
         body = parsed.model_dump(mode="json", exclude={"number"})
         parsed = parsed.model_copy(update={"number": content_number("ORD", body)})
-    return parsed
-
-
-def parse_summary(data: Any) -> Summary:
-    if not isinstance(data, Mapping):
-        raise PrescriptionInvalid([{"path": "(compte rendu)", "message": "objet JSON attendu"}])
-    if data.get("patient") is None:
-        raise PrescriptionInvalid(
-            [{"path": "patient", "message": "aucun patient identifié dans la cabine"}]
-        )
-    if data.get("prescriber") is None:
-        raise PrescriptionInvalid([{"path": "prescriber", "message": "médecin inconnu"}])
-    try:
-        parsed = Summary.model_validate(dict(data))
-    except ValidationError as exc:
-        raise PrescriptionInvalid(problems_from(exc)) from None
-    if parsed.number is None:
-        body = parsed.model_dump(mode="json", exclude={"number"})
-        parsed = parsed.model_copy(update={"number": content_number("CR", body)})
     return parsed
 
 
@@ -323,7 +258,7 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-# The mention every consultation summary carries, printed or sent.
+# The mention every consultation report carries, printed or sent (hub/shared/report_pdf.py).
 SUMMARY_MENTION = "Compte rendu établi dans le cadre d'une téléconsultation"
 
 

@@ -30,7 +30,6 @@ from hub.shared import console_messages as m
         {"type": "instruction", "text": "Respirez profondément"},
         {"type": "chat", "text": "Bonjour"},
         {"type": "prescription", "prescription": {"items": []}},
-        {"type": "summary", "text": "Rhinopharyngite."},
         {"type": "show_exam_camera", "on": True, "id": "x1"},
     ],
 )
@@ -49,6 +48,8 @@ def test_every_doctor_message_parses(message: dict[str, object]) -> None:
         ('{"type": "show_exam_camera", "on": "maybe"}', "on"),
         ('{"type": "ice_candidate", "generation": 0, "sdp_mline_index": 99}', "sdp_mline_index"),
         ("x" * (m.MAX_MESSAGE_BYTES + 1), "too large"),
+        # The free-text summary is gone: the structured report, signed at the hub, is it.
+        ('{"type": "summary", "text": "Rhinopharyngite."}', "summary"),
     ],
 )
 def test_invalid_messages_are_refused_with_a_reason(raw: str | bytes, fragment: str) -> None:

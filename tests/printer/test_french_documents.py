@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from hub.shared.prescription import parse_prescription, parse_summary
-from printer.render import render_prescription, render_summary
+from hub.shared.prescription import parse_prescription
+from printer.render import render_prescription
 from tests.printer.conftest import child_prescription, sample_prescription, text_of
 
 ISSUED = "2026-11-23T10:30:00+01:00"  # the samples' date
@@ -102,36 +102,3 @@ def test_the_first_of_the_month_is_1er(tmp_path: Path) -> None:
     lines = prescription_lines(data, tmp_path)
     assert "Le 1er décembre 2026" in lines
     assert "Signé électroniquement par Dr Élise Lefèvre le 1er décembre 2026 à 09:05" in lines
-
-
-def summary_lines(patient: dict[str, Any], tmp_path: Path) -> list[str]:
-    summary = parse_summary(
-        {
-            "prescriber": {"name": "Élise Lefèvre", "specialty": "Médecine générale"},
-            "patient": patient,
-            "text": "Température 37,8 °C ; poids 21,4 kg.",
-            "issued_at": ISSUED,
-        }
-    )
-    return lines_of(render_summary(summary), tmp_path)
-
-
-def test_the_summary_names_a_child_alone_with_figures_in_french(tmp_path: Path) -> None:
-    patient = {**child_prescription()["patient"]}
-    del patient["sex"]  # check-in does not ask it
-    lines = summary_lines(patient, tmp_path)
-    assert "Patient : Lucas Martin" in lines
-    assert "Né(e) le 12/05/2019 (7 ans) — poids : 21,4 kg — taille : 122,5 cm" in lines
-    assert DECIMAL_POINT.search("\n".join(lines)) is None
-
-
-@pytest.mark.parametrize(
-    ("sex", "patient_line"), [(None, "Hélène Dupont"), ("F", "Mme Hélène Dupont")]
-)
-def test_the_summary_gives_an_adult_a_civility_only_when_her_sex_is_known(
-    tmp_path: Path, sex: str | None, patient_line: str
-) -> None:
-    patient = {"family_name": "Dupont", "given_name": "Hélène", "birth_date": "1948-03-02"}
-    if sex is not None:
-        patient["sex"] = sex
-    assert f"Patient : {patient_line}" in summary_lines(patient, tmp_path)

@@ -51,7 +51,7 @@ def test_stopped_or_refusing_queue_is_not_ready() -> None:
     assert PrinterStatus("printing").ready
 
 
-def test_summary_wording() -> None:
-    assert "compte rendu" in messages.unreachable(None, "summary").doctor
-    assert "prenez-le" in messages.completed("summary").patient
+def test_report_wording() -> None:
+    assert "compte rendu" in messages.unreachable(None, "report").doctor
+    assert "prenez-le" in messages.completed("report").patient
     assert "prenez-la" in messages.completed("prescription").patient

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -142,24 +141,3 @@ async def test_reprint_prints_a_second_copy(
         )
     finally:
         remove_copies(number, test_start)
-
-
-async def test_summary_prints_through_the_same_path(
-    start_service: StartService, prescription: dict[str, Any], test_start: float
-) -> None:
-    service = await start_service(None)
-    marker = f"Motif {time.time_ns()} : fièvre."
-    await service.submit_summary(
-        marker, prescription["patient"], prescription["prescriber"], "session-2"
-    )
-    await until(
-        lambda: service.documents("session-2")[0]["state"] == "completed",
-        PRINT_TIMEOUT_S,
-        "summary printed",
-    )
-    copies = await asyncio.to_thread(wait_for_copies, marker, test_start, 1, PRINT_TIMEOUT_S)
-    try:
-        assert len(copies) == 1
-        assert "COMPTE RENDU DE TÉLÉCONSULTATION" in pdf_text(copies[0])
-    finally:
-        remove_copies(marker, test_start)

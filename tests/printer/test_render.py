@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from hub.shared.prescription import parse_prescription, parse_summary
-from printer.render import TELECONSULTATION_MENTION, render_prescription, render_summary
+from hub.shared.prescription import parse_prescription
+from printer.render import TELECONSULTATION_MENTION, render_prescription
 from tests.printer.conftest import CHILD_SAMPLE, REPO, SAMPLE, sample_prescription, text_of
 from tests.printer.cups_env import pdf_text
 
@@ -130,23 +130,6 @@ def test_a5_paper(tmp_path: Path) -> None:
     assert "419.528 x 595.276 pts" in info.stdout  # A5 in points
 
 
-def test_summary_for_the_patient(tmp_path: Path) -> None:
-    data = sample_prescription()
-    summary = parse_summary(
-        {
-            "prescriber": data["prescriber"],
-            "patient": data["patient"],
-            "text": "Motif : fièvre depuis 2 jours.\n\nConduite : paracétamol, repos.",
-            "issued_at": data["issued_at"],
-        }
-    )
-    text = text_of(render_summary(summary), tmp_path)
-    assert "COMPTE RENDU DE TÉLÉCONSULTATION" in text
-    assert "Motif : fièvre depuis 2 jours." in text
-    assert "Compte rendu établi dans le cadre d'une téléconsultation" in text
-    assert summary.number is not None and summary.number in text
-
-
 def tiny_png() -> str:
     """A 4x2 black PNG, base64, built by hand (no image library needed)."""
     import base64
@@ -202,41 +185,3 @@ def test_corrupt_png_signature_is_refused() -> None:
     assert caught.value.problems == [
         {"path": "prescriber.signature_png", "message": "image de signature : PNG illisible"}
     ]
-
-
-def test_summary_from_what_the_console_knows(tmp_path: Path) -> None:
-    """The console sends its doctor account (no address) and check-in's patient dict."""
-    summary = parse_summary(
-        {
-            "prescriber": {"name": "Élise Lefèvre", "specialty": "Médecine générale", "rpps": None},
-            "patient": {
-                "family_name": "Dupont",
-                "given_name": "Hélène",
-                "birth_date": "1948-03-02",
-                "age": 78,
-                "answers": {"reason": "fièvre"},
-            },
-            "text": "Repos.",
-            "issued_at": "2026-11-23T10:30:00+01:00",
-        }
-    )
-    assert "answers" not in summary.model_dump()["patient"]
-    text = text_of(render_summary(summary), tmp_path)
-    assert "Dr Élise Lefèvre" in text
-    assert "Patient : Hélène Dupont" in text
-    assert "Né(e) le 02/03/1948 (78 ans)" in text
-
-
-def test_summary_without_an_identified_patient_is_refused() -> None:
-    from printer.errors import PrescriptionInvalid
-
-    with pytest.raises(PrescriptionInvalid) as caught:
-        parse_summary(
-            {
-                "prescriber": {"name": "X"},
-                "patient": None,
-                "text": "t",
-                "issued_at": "2026-11-23T10:30:00+01:00",
-            }
-        )
-    assert caught.value.problems[0]["path"] == "patient"

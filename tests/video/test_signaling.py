@@ -190,10 +190,10 @@ async def test_prescription_problems_and_print_jobs_reach_the_doctor(
     paths = {p["path"] for p in error["problems"]}
     assert "prescriber.rpps" in paths  # bad Luhn check digit
     assert "items.0.duration" in paths  # neither duration nor quantity
-    # A summary that is too long is refused at the hub, before the cabin.
-    await doctor.send({"type": "summary", "id": "s1", "text": "x" * 9000})
+    # The free-text summary is gone (the structured report is signed at the hub).
+    await doctor.send({"type": "summary", "id": "s1", "text": "Bronchite virale, repos."})
     refused = await doctor.expect("error", in_reply_to="s1")
-    assert "text" in refused["message"]
+    assert "summary" in refused["message"]
     cabin.ctx.bus.publish(
         PrintJobUpdated(
             document_id="doc-1",
@@ -264,17 +264,3 @@ async def test_no_exam_camera_is_a_clear_error(doctor: DoctorClient, cabin: Runn
     await doctor.send({"type": "show_exam_camera", "id": "e1", "on": True})
     error = await doctor.expect("error", in_reply_to="e1")
     assert "no exam camera" in error["message"]
-
-
-async def test_summary_goes_to_the_printer(doctor: DoctorClient, cabin: RunningCabin) -> None:
-    await cabin.patient_waiting()
-    await doctor.connect()
-    patient = await doctor.expect("patient")
-    assert patient["patient"]["family_name"] == "Dupont"
-    await doctor.send({"type": "join"})
-    await wait_for(lambda: cabin.ctx.lifecycle.state is State.IN_CONSULTATION)
-    await doctor.send({"type": "summary", "id": "s2", "text": "Bronchite virale, repos."})
-    accepted = await doctor.expect("accepted", in_reply_to="s2")
-    assert accepted["request"] == "summary" and accepted["detail"]
-    job = await doctor.expect("print_job", document="summary")
-    assert job["document_id"] == accepted["detail"]
