@@ -25,6 +25,8 @@ from hub.fleet.audit_page import AuditRoutes
 from hub.fleet.routes import FleetRoutes
 from hub.gc_pauses import GcPauses, freeze_startup
 from hub.metrics import MetricsRoutes
+from hub.records.delivery import DeliveryWorker
+from hub.records.retention import purge_loop
 from hub.router import LocalRouter, Router
 from hub.settings import HubSettings
 from hub.shared.sdnotify import Notifier, watchdog_interval, watchdog_loop
@@ -71,6 +73,7 @@ class Hub:
         self.console = ConsoleRoutes(self.ctx)
         self.fleet = FleetRoutes(self.ctx)
         self.alerts = AlertMonitor(self.ctx)
+        self.records = DeliveryWorker(self.ctx)
         self.parts: list[Part] = [
             LoginRoutes(self.ctx),
             self.gateway,
@@ -90,6 +93,8 @@ class Hub:
         await self._mark_cabins_offline()
         await self.gateway.start()
         await self.alerts.start()
+        self.records.start()
+        self.ctx.tasks.spawn(purge_loop(self.ctx), "records-retention")
         await self._serve()
         interval = watchdog_interval()
         if interval is not None:
@@ -129,6 +134,7 @@ class Hub:
     async def _close_sockets(self, app: web.Application) -> None:
         await self.gateway.stop()
         await self.alerts.stop()
+        self.records.stop()
         await self.console.close_sockets()
         await self.fleet.close_sockets()
 

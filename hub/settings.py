@@ -79,7 +79,17 @@ class AlertSettings(_Section):
 # --- consultation records: where they go, how long the hub keeps them -------------------
 
 
-class SmtpSettings(_Section):
+class _Retries(_Section):
+    """A delivery that fails is tried again after ``first_retry_s``, the wait doubling up
+    to ``max_retry_s``; after ``max_attempts`` it is dead (the technician's dead-letter
+    list, `kiosk hub records dead`, from which it can be replayed)."""
+
+    max_attempts: int = Field(20, ge=1, le=1000, description="then dead: the technician's list")
+    first_retry_s: float = Field(30.0, gt=0, description="the wait after a first failure")
+    max_retry_s: float = Field(3600.0, gt=0, description="the doubled wait stops growing here")
+
+
+class SmtpSettings(_Retries):
     """The secure-mail relay (an MSSanté operator's, or the establishment's) that carries
     the record to the patient's GP. STARTTLS is required: a relay that does not offer it
     gets nothing. MSSanté operators authenticate the sending structure by its certificate."""
@@ -109,13 +119,10 @@ class SmtpSettings(_Section):
         return self
 
 
-class FhirSettings(_Section):
+class FhirSettings(_Retries):
     """The FHIR server that takes each record as a transaction Bundle."""
 
     endpoint: str | None = Field(None, description="the server's base URL; none: not sent")
-    max_attempts: int = Field(20, ge=1, le=1000, description="then dead: the technician's list")
-    first_retry_s: float = Field(30.0, gt=0, description="the wait after a first failure")
-    max_retry_s: float = Field(3600.0, gt=0, description="the doubled wait stops growing here")
     timeout_s: float = Field(30.0, gt=0, le=300)
     ca_file: Path | None = Field(
         None, description="CA bundle to verify the server; else the system's"

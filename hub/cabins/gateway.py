@@ -305,7 +305,7 @@ class CabinGateway:
 
         async def item_applied(s: AsyncSession) -> ingest.Applied | wire.FrameInvalid:
             try:
-                return await ingest.apply_item(s, connection.cabin_id, item, now)
+                return await ingest.apply_item(s, connection.cabin_id, item, now, self.ctx.settings)
             except wire.FrameInvalid as exc:  # raised before any write: the batch goes on
                 return exc
 

@@ -14,9 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from hub import audit
+from hub.records import completion
+from hub.settings import HubSettings
 from hub.shared.hygiene_chain import GENESIS_HASH, chain_hash
 from hub.shared.wire import (
+    CabinRecord,
     CabinStatus,
+    FrameInvalid,
     HygieneEntry,
     OutboxItem,
     PrescriptionSigned,
@@ -51,9 +55,15 @@ class Applied:
 
 
 async def apply_item(
-    session: AsyncSession, cabin_id: str, item: OutboxItem, now: datetime
+    session: AsyncSession,
+    cabin_id: str,
+    item: OutboxItem,
+    now: datetime,
+    settings: HubSettings | None = None,
 ) -> Applied:
-    """Raises wire.FrameInvalid for a payload that is not its kind's (nothing applied)."""
+    """Raises wire.FrameInvalid for a payload that is not its kind's (nothing applied).
+    ``settings``: what a completed consultation record is delivered by (without them a
+    record's cabin part is stored, and the delivery worker completes it)."""
     payload = item.parsed()
     if isinstance(payload, CabinStatus):
         return await _status(session, cabin_id, item, payload)
@@ -71,6 +81,8 @@ async def apply_item(
         await _hygiene_entry(session, cabin, payload, applied, now)
     elif isinstance(payload, PrescriptionSigned):
         await _prescription(session, cabin, payload)
+    elif isinstance(payload, CabinRecord):
+        await _consultation_record(session, cabin, payload, now, settings)
     cabin.last_outbox_seq = item.seq
     return applied
 
@@ -166,6 +178,40 @@ async def _prescription(session: AsyncSession, cabin: Cabin, signed: Prescriptio
         target=f"{cabin.id}/{signed.document_id}", number=signed.number,
         session_id=signed.session_id or "", pdf_sha256=signed.pdf_sha256,
     )  # fmt: skip
+
+
+async def _consultation_record(
+    session: AsyncSession,
+    cabin: Cabin,
+    part: CabinRecord,
+    now: datetime,
+    settings: HubSettings | None,
+) -> None:
+    """The cabin's part of a record, for a consultation of this cabin and session only
+    (FrameInvalid before any write otherwise: refused, acknowledged, audited by the
+    gateway). The first part received is kept: a later one for the same consultation (a
+    cabin that sent it again under a new sequence number) changes nothing."""
+    consultation = await session.get(Consultation, part.consultation_id)
+    if consultation is None:
+        raise FrameInvalid(f"consultation_record: unknown consultation {part.consultation_id}")
+    if consultation.cabin_id != cabin.id or consultation.session_id != part.session_id:
+        raise FrameInvalid(
+            f"consultation_record: consultation {part.consultation_id} is not one of this "
+            "cabin's sessions"
+        )
+    row = await completion.row_for(session, consultation)
+    if row.cabin_part is not None:
+        return
+    row.cabin_part = part.model_dump(mode="json")
+    row.cabin_part_at = now
+    row.started_at = part.started_at
+    audit.record(
+        session, at=now, actor=cabin.id, role="cabin", action="record_received",
+        target=consultation.id, session_id=part.session_id,
+        observations=len(part.observations), printed_copy=part.printed_copy,
+    )  # fmt: skip
+    if settings is not None:
+        await completion.complete(session, row, now, settings, actor=cabin.id, role="cabin")
 
 
 async def _hygiene_entry(
