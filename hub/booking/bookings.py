@@ -27,6 +27,7 @@ from hub.booking.errors import (
     SlotUnavailable,
 )
 from hub.booking.form import BookingIn
+from hub.booking.identity import identity_of, practitioner_of
 from hub.booking.slots import (
     HORIZON,
     Slot,
@@ -163,6 +164,9 @@ async def create(
         sex=request.sex,
         phone=request.phone,
         reason=request.reason,
+        # Checked by parse_booking: they hold together.
+        identity=identity_of(request.patient()),
+        general_practitioner=practitioner_of(request.general_practitioner()),
         code=await _free_code(session, site.code, slot.start, slot.end),
         created_at=now,
         created_by=actor.name[:64],
@@ -257,6 +261,8 @@ def booking_json(booking: Booking, site: SiteConfig) -> dict[str, object]:
         "sex": booking.sex,
         "phone": booking.phone,
         "reason": booking.reason,
+        "identity": booking.identity or None,
+        "general_practitioner": booking.general_practitioner or None,
         "created_at": booking.created_at.isoformat(),
         "created_by": booking.created_by,
         "cancelled_at": booking.cancelled_at.isoformat() if booking.cancelled_at else None,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.booking.identity import gp_of, patient_of
 from hub.shared.wire import MAX_APPOINTMENTS_PER_FRAME, AppointmentChange, Appointments
 from hub.store.models import Booking, BookingChange
 
@@ -56,4 +57,6 @@ def change_of(booking: Booking) -> AppointmentChange:
         birth_date=booking.birth_date,
         sex=booking.sex if booking.sex in ("F", "M") else None,
         reason=booking.reason,
+        patient=patient_of(booking),
+        general_practitioner=gp_of(booking),
     )
