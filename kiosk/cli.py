@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import importlib
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    # A technician (or a test) can ask a hung process where it is: `kill -USR1 PID`
+    # writes every thread's stack to its stderr (the journal under systemd).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         return handler(args)
     except ConfigError as exc:

@@ -6,6 +6,7 @@ password and TOTP code that log in the normal way, and a fresh fleet at every ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -31,21 +32,61 @@ STOP_S = 30.0  # SIGTERM → exit: ~3 s here (three cabins, 5 s bound each, then
 
 
 class Demo:
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+    """The demo's output, read as it comes (a pipe nobody reads would block the demo)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, state_dir: Path | None) -> None:
         self.proc = proc
+        self.state_dir = state_dir
         self.lines: list[str] = []
+        self._fresh: asyncio.Queue[str | None] = asyncio.Queue()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while raw := await self.proc.stdout.readline():
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.lines.append(line)
+            self._fresh.put_nowait(line)
+        self._fresh.put_nowait(None)
 
     async def line_starting(self, prefix: str) -> str:
-        assert self.proc.stdout is not None
         async with asyncio.timeout(START_S):
-            while True:
-                raw = await self.proc.stdout.readline()
-                if not raw:
-                    raise AssertionError(f"demo exited before '{prefix}': {self.lines}")
-                line = raw.decode().rstrip("\n")
-                self.lines.append(line)
+            while (line := await self._fresh.get()) is not None:
                 if line.startswith(prefix):
                     return line[len(prefix) :].strip()
+        raise AssertionError(f"demo exited before '{prefix}': {self.lines}")
+
+    async def closed(self) -> None:
+        """Its output read to the end."""
+        await self._reader
+
+    async def stop(self) -> None:
+        """SIGTERM, then its exit within STOP_S; past that, every process's stacks (the
+        demo's and its cabins', SIGUSR1: kiosk/cli.py) and the cabins' logs in the error."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(STOP_S):
+                await self.proc.wait()
+                await self._reader
+        except TimeoutError:
+            raise AssertionError(await self._stuck_report()) from None
+
+    async def _stuck_report(self) -> str:
+        stuck = [self.proc.pid, *cabin_daemons(self.proc.pid)] if running(self.proc.pid) else []
+        for pid in stuck:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGUSR1)
+        await asyncio.sleep(2.0)
+        logs = sorted(self.state_dir.glob("*/daemon.log")) if self.state_dir else []
+        tails = {str(p): p.read_text(errors="replace")[-6000:] for p in logs}
+        for pid in stuck:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        await self.proc.wait()
+        self._reader.cancel()
+        output = "\n".join(self.lines[-200:])
+        return f"demo not stopped {STOP_S:.0f} s after SIGTERM (pids {stuck}):\n{output}\n{tails}"
 
     async def status(self, http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
         async with http.get(url) as resp:
@@ -70,19 +111,12 @@ async def demo_process(*args: str) -> AsyncIterator[Demo]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    demo = Demo(proc)
+    state_dir = Path(args[args.index("--state-dir") + 1]) if "--state-dir" in args else None
+    demo = Demo(proc, state_dir)
     try:
         yield demo
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            async with asyncio.timeout(STOP_S):
-                await proc.communicate()
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise
+        await demo.stop()
     assert proc.returncode == 0, demo.lines
 
 
@@ -212,14 +246,16 @@ async def test_no_cabin_outlives_a_killed_demo() -> None:
         sys.executable, "-m", "kiosk.cli", "demo", "--headless", "--port", "0",
         cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    demo = Demo(proc)
+    demo = Demo(proc, None)
     try:
         await demo.line_starting("Appointment code: ")
         cabins = cabin_daemons(proc.pid)
         assert len(cabins) == 3, demo.lines
     finally:
         proc.kill()
-        await proc.communicate()
+        await proc.wait()
+        async with asyncio.timeout(STOP_S):
+            await demo.closed()
 
     def all_gone() -> bool:
         return not any(running(pid) for pid in cabins)
