@@ -172,12 +172,22 @@ class Cabins:
 
 
 async def check_in(
-    daemon: Daemon, given_name: str = "Hélène", family_name: str = "Dupont", code: str = "123456"
+    daemon: Daemon,
+    given_name: str = "Hélène",
+    family_name: str = "Dupont",
+    code: str = "123456",
+    **booking: Any,
 ) -> None:
-    """A patient checks in on the cabin's touchscreen API with a booking pushed to it."""
+    """A patient checks in on the cabin's touchscreen API with a booking pushed to it
+    (``booking``: more of the booking's fields, e.g. the patient's GP)."""
     assert daemon.ctx is not None and daemon.url is not None
     push_appointment(
-        daemon.ctx.appointments, code, given_name=given_name, family_name=family_name, sex="F"
+        daemon.ctx.appointments,
+        code,
+        given_name=given_name,
+        family_name=family_name,
+        sex="F",
+        **booking,
     )
     async with aiohttp.ClientSession(headers={HEADER: daemon.ctx.ui_token}) as http:
         for path, body in checkin_requests(code, family_name, given_name, "1948-03-02"):

@@ -7,20 +7,19 @@ cancel it. No console error, no CSP violation, nothing wider than the phone."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from hub.auth.totp import code_at
 from hub.booking.slots import slot_times
 from hub.service import Hub
 from hub.store.models import Booking
 from tests.chromium import headless_chromium
-from tests.hub.fleet import DOCTOR_PASSWORD, add_person
+from tests.hub.browser import log_in
+from tests.hub.fleet import add_person
 from tests.hub.test_booking_world import PARIS, Clock, start_real_hours_hub
 
 pytest.importorskip("playwright")
@@ -49,20 +48,6 @@ def next_open_monday(hub: Hub) -> date:
     return day
 
 
-async def log_in(page: Any, url: str) -> None:
-    await page.goto(url + "/booking")
-    await page.wait_for_url("**/login")
-    await page.fill("#username", "coord")
-    await page.fill("#password", DOCTOR_PASSWORD)
-    await page.click("#password-form button")
-    secret = page.locator("#secret")
-    await secret.wait_for(timeout=WAIT_MS)
-    await page.fill("#enrol-code", code_at(await secret.inner_text(), datetime.now(UTC)))
-    await page.click("#enrol-form button")
-    await page.click("#recovery-done", timeout=WAIT_MS)
-    await page.wait_for_url("**/booking*")
-
-
 async def test_a_coordinator_books_and_cancels_on_the_screen(booking_hub: Hub) -> None:
     from playwright.async_api import expect
 
@@ -74,7 +59,7 @@ async def test_a_coordinator_books_and_cancels_on_the_screen(booking_hub: Hub) -
         context = await browser.new_context(viewport=PHONE, locale="fr-FR", is_mobile=True)
         page = await context.new_page()
         try:
-            await log_in(page, url)
+            await log_in(page, url, "coord", "/booking")
             # From here on, the booking page: script errors, CSP violations, failed loads.
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))

@@ -6,48 +6,17 @@ page. No console error, no CSP violation, no refused request."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit
-
 import pytest
 
-from hub.auth.totp import code_at
 from hub.service import Hub
 from kiosk.lifecycle import State
 from tests.chromium import headless_chromium
+from tests.hub.browser import WAIT_MS, log_in, watch
 from tests.hub.conftest import MakeCabin
-from tests.hub.fleet import DOCTOR_PASSWORD, add_person
+from tests.hub.fleet import add_person
 from tests.polling import until
 
 pytest.importorskip("playwright")
-WAIT_MS = 15_000
-
-
-async def log_in(page: Any, url: str, username: str, lands_on: str) -> None:
-    await page.goto(url + lands_on)
-    await page.wait_for_url("**/login")
-    await page.fill("#username", username)
-    await page.fill("#password", DOCTOR_PASSWORD)
-    await page.click("#password-form button")
-    secret = page.locator("#secret")
-    await secret.wait_for(timeout=WAIT_MS)
-    await page.fill("#enrol-code", code_at(await secret.inner_text(), datetime.now(UTC)))
-    await page.click("#enrol-form button")
-    await page.click("#recovery-done", timeout=WAIT_MS)
-    await page.wait_for_url("**/fleet")
-
-
-def watch(page: Any) -> tuple[list[str], list[tuple[str, int]]]:
-    problems: list[str] = []
-    refused: list[tuple[str, int]] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "response",
-        lambda r: refused.append((urlsplit(r.url).path, r.status)) if r.status >= 400 else None,
-    )
-    return problems, refused
 
 
 async def test_the_dashboard_follows_the_fleet_live(hub: Hub, make_cabin: MakeCabin) -> None:
