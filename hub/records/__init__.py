@@ -1,3 +1,4 @@
-"""The consultation record (issue 17): the patient's INS identity and GP (``ins``), the
-record itself (``model``), its FHIR R4 document (``fhir_document``) and its PDF report
-(``report_pdf``). Each module says its public API at its top."""
+"""The consultation record (issue 17) at the hub: completion, assembly, delivery (mail,
+FHIR), retention, the report's draft and signature, the doctor's history. The record's
+model, the INS identity and the PDF are in hub/shared (the cabin builds and prints them
+too). Each module says its public API at its top."""
