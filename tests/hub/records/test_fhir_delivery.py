@@ -1,0 +1,118 @@
+"""The record POSTed to a real FHIR endpoint (aiohttp on loopback, conditional create on
+the document's identifier): a server down (connection refused), then unavailable (503),
+then up stores it exactly once, every attempt counted and audited; a response lost after
+the server stored it does not make a second copy; a server that stays down puts the
+delivery in the dead-letter list after max_attempts, and a replay delivers it once."""
+
+from __future__ import annotations
+
+from fhir.resources.R4B.bundle import Bundle
+
+from hub.records.delivery import dead_letters, replay
+from hub.store.models import AuditEntry
+from tests.hub.records.conftest import OpenWorld
+from tests.hub.records.world import (
+    FhirServer,
+    audited,
+    completed_record,
+    delivery,
+    fast_worker_toml,
+    running_worker,
+    wait_outcomes,
+    wait_state,
+)
+from tests.polling import until
+
+
+def attempts_audited(entries: list[AuditEntry]) -> list[tuple[int, str, str | None]]:
+    return [(e.detail["attempt"], e.detail["state"], e.detail.get("error")) for e in entries]
+
+
+async def test_down_then_unavailable_then_up_stores_it_once(world_with: OpenWorld) -> None:
+    server = FhirServer()
+    world = await world_with(fast_worker_toml() + server.toml(max_attempts=50))
+    consultation_id = await completed_record(world)
+    async with running_worker(world):
+        # Nothing listens yet: connection refused, retried.
+        await wait_outcomes(world, consultation_id, 2)
+        server.fail_with = [503, 503]
+        await server.up()
+        try:
+            done = await wait_state(world, consultation_id, "fhir", "delivered", "dead")
+        finally:
+            await server.down()
+    assert done.state == "delivered" and done.last_error is None
+    assert len(server.stored) == 1 and server.posts == 3
+    [document] = server.stored.values()
+    assert Bundle.model_validate(document).type == "document"
+
+    entries = attempts_audited(await audited(world, "record_delivery", consultation_id))
+    assert [n for n, _, _ in entries] == list(range(1, done.attempts + 1))
+    # Attempts refused while nothing listened (at least the two waited for; one under way
+    # when the server came up may have been either), then the two 503s, then the one.
+    refused = done.attempts - 3
+    assert refused >= 2
+    assert entries[:refused] == [
+        (n, "retrying", "serveur FHIR injoignable (ClientConnectorError)")
+        for n in range(1, refused + 1)
+    ]
+    assert entries[refused:] == [
+        (refused + 1, "retrying", "serveur FHIR indisponible (HTTP 503)"),
+        (refused + 2, "retrying", "serveur FHIR indisponible (HTTP 503)"),
+        (refused + 3, "delivered", None),
+    ]
+
+
+async def test_a_lost_response_makes_no_second_copy(world_with: OpenWorld) -> None:
+    server = FhirServer()
+    world = await world_with(fast_worker_toml() + server.toml())
+    consultation_id = await completed_record(world)
+    server.lose_next_response = True
+    await server.up()
+    try:
+        async with running_worker(world):
+            done = await wait_state(world, consultation_id, "fhir", "delivered", "dead")
+    finally:
+        await server.down()
+    assert (done.state, done.attempts) == ("delivered", 2)
+    assert (server.posts, len(server.stored)) == (2, 1)
+
+
+async def test_a_server_that_stays_down_ends_dead_then_a_replay_delivers_it(
+    world_with: OpenWorld,
+) -> None:
+    server = FhirServer()
+    world = await world_with(fast_worker_toml() + server.toml(max_attempts=3))
+    consultation_id = await completed_record(world)
+    async with running_worker(world) as worker:
+        dead = await wait_state(world, consultation_id, "fhir", "dead")
+        rounds = worker.rounds
+        await until(lambda: worker.rounds > rounds + 2, what="more rounds")
+        assert (await delivery(world, consultation_id, "fhir")).attempts == 3  # no more tries
+    assert dead.attempts == 3 and dead.next_attempt_at is None
+    assert dead.last_error == "serveur FHIR injoignable (ClientConnectorError)"
+    async with world.db.read() as s:
+        letters = await dead_letters(s)
+    assert [(d.consultation_id, d.channel, d.attempts) for d in letters] == [
+        (consultation_id, "fhir", 3)
+    ]
+    states = [state for _, state, _ in attempts_audited(await audited(world, "record_delivery"))]
+    assert states == ["retrying", "retrying", "dead"]
+
+    await server.up()
+    try:
+        async with running_worker(world) as worker:
+            async with world.db.transaction() as s:
+                await replay(s, dead.id, world.ctx().clock(), actor="tech")
+            worker.wake()
+            done = await wait_state(world, consultation_id, "fhir", "delivered")
+    finally:
+        await server.down()
+    assert done.attempts == 1
+    assert (server.posts, len(server.stored)) == (1, 1)
+    [replayed] = await audited(world, "record_delivery_replay")
+    assert (replayed.actor, replayed.actor_role, replayed.target) == (
+        "tech", "technician", consultation_id,
+    )  # fmt: skip
+    async with world.db.read() as s:
+        assert await dead_letters(s) == []
