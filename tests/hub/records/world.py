@@ -180,13 +180,17 @@ async def receive_part(world: World, part: CabinRecord, at: dt.datetime) -> None
 
 
 async def completed_record(
-    world: World, session_id: str = SESSION, printed_copy: PrintedCopy = "printed"
+    world: World,
+    session_id: str = SESSION,
+    printed_copy: PrintedCopy = "printed",
+    at: dt.datetime | None = None,
 ) -> str:
-    """A consultation whose cabin part came and whose report is signed: its id."""
+    """A consultation whose cabin part came and whose report is signed (both ``at``, by
+    default at the consultation's end: the record completes then): its id."""
     consultation_id = await open_consultation(world.db, session_id=session_id)
     part = cabin_part(consultation_id, session_id, printed_copy)
-    await receive_part(world, part, part.ended_at)
-    await sign(world.db, world.settings, consultation_id, part.ended_at)
+    await receive_part(world, part, at or part.ended_at)
+    await sign(world.db, world.settings, consultation_id, at or part.ended_at)
     return consultation_id
 
 
