@@ -27,6 +27,9 @@ def component_factories() -> list[ComponentFactory]:
     from devices.supervisor import instruments_component
 
     factories.append(instruments_component)
+    from kiosk.record.component import record_component
+
+    factories.append(record_component)  # before the hub link: it hooks the outbox's acks
     from kiosk.hub_link.component import hub_link_component
 
     factories.append(hub_link_component)

@@ -172,13 +172,16 @@ class DocumentStore:
         return [_row(r) for r in rows]
 
     @staticmethod
-    def remove_finished(conn: sqlite3.Connection, session_id: str) -> int:
+    def remove_printed(conn: sqlite3.Connection, session_id: str, copied_through: int) -> int:
         """Inside the caller's transaction (the outbox's acknowledgement of the session's
-        record, kiosk/record): the session's printed or given-up documents go; one still
-        to print stays for its retry (invariant 2) and goes when it is done."""
+        record, kiosk/record): the session's printed documents go. One still to print stays
+        for its retry, and a given-up one for its reprint (invariant 2) until the retention
+        purge; a prescription not yet copied to the outbox (seq above ``copied_through``)
+        stays until it is."""
         return conn.execute(
-            "DELETE FROM print_documents WHERE session_id = ? AND state IN ('completed', 'failed')",
-            (session_id,),
+            "DELETE FROM print_documents WHERE session_id = ? AND state = 'completed'"
+            " AND (kind != 'prescription' OR seq <= ?)",
+            (session_id, copied_through),
         ).rowcount
 
     def purge(self, before: datetime) -> int:

@@ -149,6 +149,9 @@ class HubLinkComponent(Component):
             if channel is not None and channel.consultation_id == frame.consultation_id:
                 self.channel = None
                 await self._consultation().detach(channel)
+        elif isinstance(frame, wire.ReportSigned):
+            # The patient's printed copy at checkout (kiosk/record).
+            _call(self.ctx.components.get("record"), "report_signed", frame)
         elif isinstance(frame, wire.FromDoctor):
             channel = self.channel
             if channel is None or channel.consultation_id != frame.consultation_id:
@@ -166,11 +169,19 @@ class HubLinkComponent(Component):
             )
             return
         self.channel = DoctorChannel(self.link, frame.consultation_id)
+        _call(self.ctx.components.get("record"), "doctor_attached", frame)
         await consultation.attach(self.channel, frame.doctor, frame.ice_servers, frame.ice_policy)
 
     def _consultation(self) -> Any:
         call = self.ctx.components.get("call")
         return getattr(call, "consultation", None) or _NoCall()
+
+
+def _call(component: Any, method: str, frame: wire.Frame) -> None:
+    """A component's handler of a frame, when the cabin runs that component."""
+    handler = getattr(component, method, None)
+    if handler is not None:
+        handler(frame)
 
 
 class _NoCall:

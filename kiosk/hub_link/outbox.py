@@ -8,7 +8,11 @@ not yet acknowledged, so a cabin offline for a week does not queue a week of the
 Session events and hygiene log entries are copied from their own durable tables
 (``put_once``) in order, so none can be missed between their commit and the outbox's.
 
-No patient data goes here (statuses, session ids and states, the disinfection log)."""
+No patient data goes here (statuses, session ids and states, the disinfection log), but
+for one item per consultation, its record (``consultation_record``, kiosk/record): written
+with ``insert`` in the transaction that deletes the record's parts, and gone with the
+hub's acknowledgement, whose transaction also runs the ``on_acknowledged`` hooks (the
+record's printed documents go in it)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import json
 import secrets
 import sqlite3
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +55,11 @@ class Item:
 class Outbox:
     def __init__(self, path: Path | str) -> None:
         self.conn = connect(path)
+        # An acknowledged record is overwritten on disk, not only unlinked.
+        self.conn.execute("PRAGMA secure_delete = ON")
         self.conn.executescript(SCHEMA)
+        # Run inside the transaction that deletes acknowledged items.
+        self.on_acknowledged: list[Callable[[sqlite3.Connection], None]] = []
         with Transaction(self.conn) as c:
             if _meta(c, "epoch") is None:
                 _set_meta(c, "epoch", secrets.token_hex(8))
@@ -111,7 +120,9 @@ class Outbox:
 
     def acknowledged(self, seq: int) -> None:
         with Transaction(self.conn) as c:
-            c.execute("DELETE FROM hub_outbox WHERE seq <= ?", (seq,))
+            if c.execute("DELETE FROM hub_outbox WHERE seq <= ?", (seq,)).rowcount:
+                for hook in self.on_acknowledged:
+                    hook(c)
 
     @property
     def pending(self) -> int:
@@ -123,6 +134,12 @@ class Outbox:
     def set_meta(self, name: str, value: str) -> None:
         with Transaction(self.conn) as c:
             _set_meta(c, name, value)
+
+
+def insert(c: sqlite3.Connection, kind: str, payload: dict[str, Any], *, key: str) -> int:
+    """An item written inside the caller's transaction (on the cabin's database), so that
+    it commits with what the caller changes, or not at all."""
+    return _insert(c, kind, payload, key=key)
 
 
 def _insert(c: sqlite3.Connection, kind: str, payload: dict[str, Any], key: str = "") -> int:
