@@ -67,6 +67,10 @@ class RecordComponent(Component):
         outbox = getattr(self.ctx.components.get("hub"), "outbox", None)
         if outbox is not None:
             outbox.on_acknowledged.append(after_acknowledged)
+        lc = self.ctx.lifecycle
+        if lc.state is State.CHECKOUT and lc.session_id is not None:
+            # Recovered into checkout (kiosk/lifecycle): its event came before this start.
+            self.parts.ended(lc.session_id, lc.since)
         sub = self.ctx.bus.subscribe(StateChanged, MeasurementTaken, PrintJobUpdated)
         self._task = self.ctx.tasks.spawn(self._follow(sub), "record-parts")
         await self.hand_over_finished()  # what a crash or a stop left
