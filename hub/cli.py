@@ -56,6 +56,10 @@ def register(sub: Any) -> None:
 
     register_tokens(hsub)
 
+    from hub.records.cli import register_hub as register_records
+
+    register_records(hsub)
+
     aud = hsub.add_parser("audit", help="the latest audit entries")
     aud.add_argument("--limit", type=int, default=50)
     _config_arg(aud)

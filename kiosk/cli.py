@@ -25,6 +25,7 @@ PLUGIN_MODULES = (
     "hygiene.cli",
     "kiosk.ui.cli",
     "hub.cli",
+    "hub.records.cli",
 )
 
 

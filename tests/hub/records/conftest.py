@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from tests.hub.records.world import World, open_world
 
-OpenWorld = Callable[[str], Awaitable[World]]
+
+class OpenWorld(Protocol):
+    def __call__(self, records: str = "") -> Awaitable[World]: ...
 
 
 @pytest.fixture
