@@ -92,9 +92,9 @@ async def test_every_state_change_is_audited(tmp_path: Path, world_with: OpenWor
     entries = await audited(world, "record_delivery", consultation_id)
     assert [e.outcome for e in entries] == ["ok", "refused", "refused", "ok"]
     assert all((e.actor, e.actor_role) == ("hub", "system") for e in entries)
-    said = flat(entries + await audited(world, "record_completed"))
+    text = flat(entries + await audited(world, "record_completed"))
     for word in (GP_ADDRESS, "Dupont", "Hélène", "1948"):
-        assert word not in said
+        assert word not in text
 
 
 async def test_a_permanent_refusal_is_dead_at_once(world_with: OpenWorld) -> None:
