@@ -181,7 +181,7 @@ class RecordComponent(Component):
             self.parts.offered(session_id)
         copy = "offered" if parts.copy == "not_offered" else parts.copy
         return web.json_response(
-            {"ask": copy in ("offered", "declined"), "copy": copy,
+            {"ask": copy == "offered", "copy": copy,
              "document_id": parts.copy_document_id}
         )  # fmt: skip
 

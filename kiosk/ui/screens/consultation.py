@@ -19,6 +19,9 @@ CHAT_MAX = 200
 # The waiting time shown is in minutes: refreshing it more often shows nothing new.
 WAIT_REFRESH_S = 15.0
 CHAT_LINES_SHOWN = 6
+# How often checkout asks the daemon whether the signed report is there (the doctor may
+# sign it after ending): the question then shows within this long.
+COPY_POLL_S = 2.0
 
 # Quick chat answers for a patient who cannot hear the doctor (message ids).
 QUICK_MESSAGES = (N_("I cannot hear you"), N_("Can you repeat, please?"), N_("Yes"), N_("No"))
@@ -267,11 +270,23 @@ class CheckoutScreen(KioskScreen):
         self.print_state = "stored"
         self.print_message = ""
         self.document_id: str | None = None
+        # The printed copy of the report (kiosk/record): not_offered, offered (the
+        # question shows), declined, asked (then copy_state is its print's state).
+        self.copy = "not_offered"
+        self.copy_state = "stored"
 
     def body(self) -> ComposeResult:
         yield Static(_("The consultation is over."), classes="prompt big")
         yield Static(self._print_text(), id="print-status", classes="prompt")
+        if self.copy == "offered":
+            yield Static(_("Would you like a printed report?"), id="copy-question",
+                         classes="prompt")  # fmt: skip
+        elif self.copy == "asked":
+            yield Static(self._copy_text(), id="copy-status", classes="prompt")
         with Horizontal(classes="bottom"):
+            if self.copy == "offered":
+                yield Button(_("Yes, print it"), id="copy-yes", variant="primary", classes="nav")
+                yield Button(_("No, thank you"), id="copy-no", classes="nav")
             if self.print_state == "failed" and self.document_id:
                 yield Button(_("Print again"), id="reprint", variant="warning", classes="nav")
             yield Button(_("I am leaving"), id="leave", variant="success", classes="nav")
@@ -279,6 +294,43 @@ class CheckoutScreen(KioskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.run_worker(self._load_documents())
+        self._ask_copy()
+        self.set_interval(COPY_POLL_S, self._ask_copy)
+
+    def _ask_copy(self) -> None:
+        if self.copy == "not_offered":
+            # The copy is optional: a daemon without it never breaks this screen.
+            self.run_worker(self._load_copy(), group="copy", exclusive=True, exit_on_error=False)
+
+    async def _load_copy(self) -> None:
+        """Whether the daemon has a signed report to offer (it says when to ask)."""
+        try:
+            answer = await self.kiosk.api.get("/api/ui/record/copy")
+        except ApiError:
+            return
+        if self.copy == "not_offered" and answer.get("ask") is True:
+            self.copy = "offered"
+            await self.recompose()
+            self.kiosk.speak(_("Would you like a printed report?"))
+
+    def _copy_text(self) -> str:
+        texts = {
+            "completed": _("Your report is printed: take it from the tray under the screen."),
+            "failed": _("The report could not be printed: the doctor can send it to you."),
+        }
+        return texts.get(self.copy_state, _("Your report is being printed…"))
+
+    @on(Button.Pressed, "#copy-yes")
+    async def copy_yes(self) -> None:
+        if await self.call("/api/ui/record/copy", {"print": True}) is not None:
+            self.copy = "asked"
+            await self.recompose()
+
+    @on(Button.Pressed, "#copy-no")
+    async def copy_no(self) -> None:
+        if await self.call("/api/ui/record/copy", {"print": False}) is not None:
+            self.copy = "declined"
+            await self.recompose()
 
     async def _load_documents(self) -> None:
         """The prescription may have printed during the call, before this screen showed:
@@ -323,7 +375,12 @@ class CheckoutScreen(KioskScreen):
         return text
 
     def on_cabin_event(self, event: dict[str, Any]) -> None:
-        if event.get("type") != "PrintJobUpdated" or event.get("document") != "prescription":
+        if event.get("type") != "PrintJobUpdated":
+            return
+        if event.get("document") == "report":
+            self._copy_printed(str(event.get("state")))
+            return
+        if event.get("document") != "prescription":
             return
         previous = self.print_state
         self.print_state = str(event.get("state"))
@@ -335,6 +392,13 @@ class CheckoutScreen(KioskScreen):
             self.query_one("#print-status", Static).update(self._print_text())
         if self.print_state in ("completed", "failed"):
             self.kiosk.speak(self._print_text())
+
+    def _copy_printed(self, state: str) -> None:
+        self.copy_state = state
+        for status in self.query("#copy-status").results(Static):
+            status.update(self._copy_text())
+        if state in ("completed", "failed"):
+            self.kiosk.speak(self._copy_text())
 
     @on(Button.Pressed, "#reprint")
     async def reprint(self) -> None:
