@@ -29,6 +29,7 @@ from hub.shared.report_pdf import render_report
 from hub.store.models import RecordDelivery
 
 FHIR_JSON = ("application", "fhir+json")
+NO_STARTTLS = "STARTTLS extension not supported"  # aiosmtplib's words
 
 
 def subject(record: ConsultationRecord) -> str:
@@ -90,8 +91,9 @@ def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
     return context
 
 
-def _failure(exc: Exception) -> DeliveryFailed:
-    """What the relay said, by its code and kind only: its text may quote the address."""
+def _refusal(exc: Exception) -> DeliveryFailed | None:
+    """The relay answered no: by its code (5xx: for good) and kind only, its text may
+    quote the address."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = sorted({e.code for e in exc.recipients})
         permanent = all(code >= 500 for code in codes)
@@ -104,13 +106,26 @@ def _failure(exc: Exception) -> DeliveryFailed:
             f"refus du relais SMTP ({exc.code}, {type(exc).__name__})",
             permanent=exc.code >= 500,
         )
+    return None
+
+
+def _failure(exc: Exception) -> DeliveryFailed:
+    """What went wrong, without the relay's text: a refusal, or the relay away."""
+    refused = _refusal(exc)
+    if refused is not None:
+        return refused
     if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
-        return DeliveryFailed("le relais SMTP ne répond pas", receiver_away=True)
-    if isinstance(exc, ssl.SSLError):
-        return DeliveryFailed(f"TLS avec le relais SMTP : {exc.reason}", receiver_away=True)
-    if isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPServerDisconnected | OSError):
-        return DeliveryFailed(f"relais SMTP injoignable ({type(exc).__name__})", receiver_away=True)
-    return DeliveryFailed(f"échec SMTP ({type(exc).__name__})", receiver_away=True)
+        message = "le relais SMTP ne répond pas"
+    elif isinstance(exc, ssl.SSLError):
+        message = f"TLS avec le relais SMTP : {exc.reason}"
+    elif isinstance(exc, aiosmtplib.SMTPException) and NO_STARTTLS in str(exc):
+        # A relay that does not offer it (or someone on the way who removed it).
+        message = "le relais SMTP ne propose pas STARTTLS"
+    elif isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPServerDisconnected | OSError):
+        message = f"relais SMTP injoignable ({type(exc).__name__})"
+    else:
+        message = f"échec SMTP ({type(exc).__name__})"
+    return DeliveryFailed(message, receiver_away=True)
 
 
 class MailChannel:
