@@ -11,7 +11,9 @@ Shape of hub/fleet/webhook.py's, per delivery rather than per alert:
   refused): delivered, or retrying with the next attempt after a doubled wait (capped,
   with jitter), or dead after ``max_attempts`` or a permanent refusal;
 - a channel whose receiver is away (no connection, timeout, 5xx) ends that channel's
-  round: the others due wait for the next one.
+  round: the others due wait for the next one;
+- an attempt that fails by a bug of the hub's (any other exception) is a failure too,
+  logged by its class only.
 A mail relay or FHIR server gets the same record again only when the outcome of an
 attempt was lost (a crash, a timeout after the receiver took it): the mail carries the
 record's Message-ID, the FHIR entry is a conditional create on the document's identifier.
@@ -31,7 +33,9 @@ import contextlib
 import dataclasses
 import logging
 import random
+import traceback
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -187,10 +191,11 @@ class DeliveryWorker:
                 continue  # another instance has it
             try:
                 await channel.send(await self._record(delivery), delivery)
-            except DeliveryFailed as exc:
-                await self._failed(delivery, channel, exc)
+            except Exception as exc:
+                failure = exc if isinstance(exc, DeliveryFailed) else _internal(delivery, exc)
+                await self._failed(delivery, channel, failure)
                 outcome.failed += 1
-                if exc.receiver_away:
+                if failure.receiver_away:
                     away.add(delivery.channel)
                 continue
             await self._delivered(delivery)
@@ -269,6 +274,19 @@ class DeliveryWorker:
             delivery.consultation_id, delivery.channel, delivery.id, delivery.attempts,
             exc.message, ": dead" if dead else "",
         )  # fmt: skip
+
+
+def _internal(delivery: RecordDelivery, exc: Exception) -> DeliveryFailed:
+    """An attempt that failed by a bug here, not by the receiver: counted as a failure
+    (retried, then dead) rather than left claimed and unaudited. Logged by its class and
+    where it was raised: its message may quote the record (pydantic's do)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+    log.error(
+        "record %s: %s delivery %s: internal error %s at %s",
+        delivery.consultation_id, delivery.channel, delivery.id, type(exc).__name__, where,
+    )  # fmt: skip
+    return DeliveryFailed(f"erreur interne du hub ({type(exc).__name__})")
 
 
 async def dead_letters(session: AsyncSession) -> list[RecordDelivery]:

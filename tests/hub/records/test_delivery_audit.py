@@ -1,16 +1,22 @@
 """Every change of a delivery's state is in the audit trail, with ids only: made pending
 (or delivered, the printed copy) by the completion, each attempt's outcome (retrying,
 dead, delivered), a replay back to pending; a permanent refusal (HTTP 400) is dead at
-once. The states the audit tells, in order, end in the row's state."""
+once; an attempt that fails by a bug of the hub's is a failure too (retried, audited,
+logged without the record's data), not a delivery left claimed. The states the audit
+tells, in order, end in the row's state."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Any
 
-from hub.records.delivery import DeliveryWorker, replay
-from hub.store.models import AuditEntry
+import pytest
+
+from hub.records.delivery import DeliveryWorker, Retries, replay
+from hub.shared.record import ConsultationRecord
+from hub.store.models import AuditEntry, RecordDelivery
 from tests.hub.records.conftest import OpenWorld
 from tests.hub.records.world import (
     GP_ADDRESS,
@@ -114,3 +120,38 @@ async def test_a_permanent_refusal_is_dead_at_once(world_with: OpenWorld) -> Non
     [entry] = await audited(world, "record_delivery", consultation_id)
     detail: dict[str, Any] = entry.detail
     assert (entry.outcome, detail["state"], detail["attempt"]) == ("refused", "dead", 1)
+
+
+class Broken:
+    """A channel with a bug: its exception's text quotes the record."""
+
+    name = "fhir"
+
+    def __init__(self, retries: Retries) -> None:
+        self.retries = retries
+
+    async def send(self, record: ConsultationRecord, delivery: RecordDelivery) -> None:
+        raise RuntimeError(f"cannot send for {record.patient.birth_name}")
+
+
+async def test_a_bug_in_a_channel_is_a_failure_not_a_stuck_delivery(
+    world_with: OpenWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = FhirServer()
+    world = await world_with(server.toml(max_attempts=2))
+    consultation_id = await completed_record(world)
+    clock = Clock()
+    ctx = world.ctx()
+    ctx.clock = clock
+    worker = DeliveryWorker(ctx, channels=[Broken(world.settings.records.fhir)])
+    with caplog.at_level(logging.INFO):
+        assert (await worker.deliver_due()).failed == 1
+        clock.later()
+        assert (await worker.deliver_due()).failed == 1
+    fhir = await delivery(world, consultation_id, "fhir")
+    assert (fhir.state, fhir.attempts) == ("dead", 2)
+    assert fhir.last_error == "erreur interne du hub (RuntimeError)"
+    states = (await told(world, consultation_id))["fhir"]
+    assert states == ["pending", "retrying", "dead"]
+    assert "internal error RuntimeError at test_delivery_audit.py:" in caplog.text
+    assert "Dupont" not in caplog.text
