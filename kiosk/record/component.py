@@ -89,6 +89,13 @@ class RecordComponent(Component):
     # -- what the hub link calls -----------------------------------------------------
 
     def doctor_attached(self, frame: wire.DoctorAttached) -> None:
+        # Called in the hub link's reader: a failure here must not cut the link.
+        try:
+            self._attached(frame)
+        except Exception:
+            log.exception("record: the doctor's arrival could not be kept")
+
+    def _attached(self, frame: wire.DoctorAttached) -> None:
         lc = self.ctx.lifecycle
         if frame.session_id != lc.session_id or lc.state not in PATIENT_STATES:
             return
@@ -103,9 +110,14 @@ class RecordComponent(Component):
         )
 
     def report_signed(self, frame: wire.ReportSigned) -> None:
-        if not self.parts.signed(
-            frame.session_id, frame.consultation_id, frame.report, frame.signed_at
-        ):
+        try:
+            kept = self.parts.signed(
+                frame.session_id, frame.consultation_id, frame.report, frame.signed_at
+            )
+        except Exception:
+            log.exception("record: the signed report could not be kept")
+            return
+        if not kept:
             log.info("record: a signed report for a session without parts was not kept")
 
     # -- the bus -----------------------------------------------------------------------
@@ -113,14 +125,20 @@ class RecordComponent(Component):
     async def _follow(self, sub: Any) -> None:
         async with sub:
             async for event in sub:
-                if isinstance(event, MeasurementTaken):
-                    self._measured(event)
-                elif isinstance(event, StateChanged):
-                    if event.state is State.CHECKOUT and event.session_id is not None:
-                        self.parts.ended(event.session_id, event.at)
-                    await self.hand_over_finished()
-                elif event.document == "report" and event.state in ("completed", "failed"):
-                    await self.hand_over_finished()
+                try:
+                    await self._on(event)
+                except Exception:  # a disk error: logged, and the next event is kept
+                    log.exception("record: keeping %s failed", type(event).__name__)
+
+    async def _on(self, event: Any) -> None:
+        if isinstance(event, MeasurementTaken):
+            self._measured(event)
+        elif isinstance(event, StateChanged):
+            if event.state is State.CHECKOUT and event.session_id is not None:
+                self.parts.ended(event.session_id, event.at)
+            await self.hand_over_finished()
+        elif event.document == "report" and event.state in ("completed", "failed"):
+            await self.hand_over_finished()
 
     def _measured(self, event: MeasurementTaken) -> None:
         lc = self.ctx.lifecycle

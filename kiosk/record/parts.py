@@ -88,14 +88,19 @@ class PartsStore:
         identity: tuple[Patient, GeneralPractitioner | None] | None,
     ) -> None:
         """The doctor attached: the first time opens the parts; a reload of the console
-        (the same consultation) keeps its start; an identity known now fills a missing one."""
+        (the same consultation) keeps its start; an identity known now fills a missing one.
+        Another doctor taking the patient over (another consultation) takes the record,
+        unless a report is signed already."""
         patient, gp = identity if identity is not None else (None, None)
         with Transaction(self.conn) as c:
             c.execute(
                 "INSERT INTO record_parts (session_id, consultation_id, started_at,"
                 " practitioner, patient, general_practitioner) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (session_id) DO UPDATE SET"
-                " practitioner = COALESCE(excluded.practitioner, practitioner),"
+                " consultation_id = CASE WHEN report IS NULL"
+                " THEN excluded.consultation_id ELSE consultation_id END,"
+                " practitioner = CASE WHEN report IS NULL"
+                " THEN COALESCE(excluded.practitioner, practitioner) ELSE practitioner END,"
                 " patient = COALESCE(patient, excluded.patient),"
                 " general_practitioner = COALESCE(general_practitioner,"
                 " excluded.general_practitioner)",
