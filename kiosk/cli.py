@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import faulthandler
 import importlib
+import io
 import json
 import signal
 import sys
@@ -38,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # A technician (or a test) can ask a hung process where it is: `kill -USR1 PID`
     # writes every thread's stack to its stderr (the journal under systemd).
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # (Not when stderr is no file, as under a test's capture.)
+    with contextlib.suppress(io.UnsupportedOperation, ValueError):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         return handler(args)
     except ConfigError as exc:
