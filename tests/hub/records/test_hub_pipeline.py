@@ -1,0 +1,50 @@
+"""The running hub (hub.service.Hub, as `kiosk hub run` starts it) delivers a completed
+record by itself: its worker, built from [records], mails it over STARTTLS and POSTs it to
+the FHIR server, each delivery audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.hub.fleet import start_hub, write_hub_config
+from tests.hub.records.world import (
+    CLIENT_CN,
+    GP_ADDRESS,
+    FhirServer,
+    Relay,
+    World,
+    audited,
+    completed_record,
+    fast_worker_toml,
+    make_pki,
+    seed,
+    wait_state,
+)
+from tests.polling import until
+
+
+async def test_the_running_hub_delivers_a_completed_record(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki")
+    server = FhirServer()
+    await server.up()
+    try:
+        with Relay(pki) as relay:
+            records = fast_worker_toml() + relay.toml(pki) + server.toml()
+            config = write_hub_config(tmp_path / "hub", extra=records)
+            hub = await start_hub(config)
+            try:
+                world = World(config, hub.settings, hub.db)
+                await seed(hub.db, hub.settings)
+                consultation_id = await completed_record(world)
+                for channel in ("mail", "fhir"):
+                    done = await wait_state(world, consultation_id, channel, "delivered", "dead")
+                    assert (done.state, done.attempts) == ("delivered", 1)
+                entries = await audited(world, "record_delivery", consultation_id)
+                assert sorted(e.detail["channel"] for e in entries) == ["fhir", "mail"]
+            finally:
+                await hub.stop()
+            [mail] = await until(relay.inbox.received, what="the mail")
+            assert (mail.rcpt_tos, mail.client_cn) == ([GP_ADDRESS], CLIENT_CN)
+    finally:
+        await server.down()
+    assert (server.posts, len(server.stored)) == (1, 1)
