@@ -284,6 +284,8 @@ async def check_in(w: Walkthrough, pilot: Pilot[None]) -> None:
     year, month, day = HELENE.birth_date.split("-")
     await keypad(pilot, day + month + year)
     await touch(pilot, "#next")
+    await w.on_screen(pilot, "DetailsScreen")
+    await touch(pilot, "#skip")
     await w.on_screen(pilot, "ConsentScreen")
     await touch(pilot, "#agree-teleconsultation")
     await touch(pilot, "#agree-data_processing")

@@ -25,6 +25,7 @@ from tests.ui.pilot_helpers import (
     SIZE,
     consent_and_questionnaire,
     keypad,
+    skip_details,
     touch,
     type_identity,
 )
@@ -74,6 +75,7 @@ async def check_in(
     await touch(pilot, "#next")
     await on_screen(pilot, IdentityScreen)
     await type_identity(pilot, family, given, birth_ddmmyyyy)
+    await skip_details(pilot, STEP_S)
     await on_screen(pilot, ConsentScreen)
     await consent_and_questionnaire(pilot, daily_treatment=False)
     await on_screen(pilot, WaitingScreen)

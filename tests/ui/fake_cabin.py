@@ -81,6 +81,17 @@ STATUS = {
 }
 
 
+# A booking that carried the patient's INS traits and GP (the details screen confirms them).
+BOOKED_DETAILS = {
+    "from_booking": True,
+    "ins_number": "248037505612373",
+    "birth_place": "75056",
+    "sex": "F",
+    "gp_name": "Dr Anne Roux",
+    "gp_mssante": "anne.roux@medecin.mssante.fr",
+}
+
+
 class FakeCabin:
     def __init__(self, state: str = "idle") -> None:
         self.docs: dict[str, dict[str, Any]] = {
@@ -88,6 +99,7 @@ class FakeCabin:
             "/api/hygiene/checklist": CHECKLIST,
             "/api/status": STATUS,
             "/api/print/documents": {"value": []},  # DaemonClient wraps lists
+            "/api/ui/checkin/details": BOOKED_DETAILS,
         }
 
     async def get(self, path: str) -> dict[str, Any]:

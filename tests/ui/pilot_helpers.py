@@ -83,6 +83,14 @@ async def type_identity(pilot: Pilot[None], family: str, given: str, birth: str)
     await touch(pilot, "#next")
 
 
+async def skip_details(pilot: Pilot[None], within_s: float = 5.0) -> None:
+    """The optional details (INS number, GP): skipped, as most walk-in patients do."""
+    from kiosk.ui.screens.details import DetailsScreen
+
+    await on_screen(pilot, DetailsScreen, within_s)
+    await touch(pilot, "#skip")
+
+
 async def consent_and_questionnaire(pilot: Pilot[None], *, daily_treatment: bool) -> None:
     """From the consent screen: both consents, then the questionnaire (fever and cough, no
     allergies, no pregnancy), sent."""

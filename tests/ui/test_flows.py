@@ -40,6 +40,7 @@ from tests.ui.pilot_helpers import (
     keypad,
     on_screen,
     screen_text,
+    skip_details,
     text_of,
     touch,
     touchscreen,
@@ -61,6 +62,7 @@ async def test_normal_consultation(start_cabin: StartCabin) -> None:
         await touch(pilot, "#next")
         await on_screen(pilot, IdentityScreen)
         await type_identity(pilot, "DUPONT", "HÉLÈNE", "02031948")
+        await skip_details(pilot)
         await on_screen(pilot, ConsentScreen)
         await consent_and_questionnaire(pilot, daily_treatment=True)
         await on_screen(pilot, WaitingScreen)
@@ -162,6 +164,7 @@ async def test_minor_with_representative_goes_on(start_cabin: StartCabin) -> Non
         await type_identity(pilot, "MARTIN", "LÉA", f"0101{date.today().year - 16}")
         await on_screen(pilot, RepresentativeScreen)
         await touch(pilot, "#present")
+        await skip_details(pilot)
         await on_screen(pilot, ConsentScreen)
         patient = cabin.ctx.components["checkin"].current_patient()  # type: ignore[attr-defined]
         assert patient["representative_present"] is True
@@ -174,6 +177,7 @@ async def test_refused_consent(start_cabin: StartCabin) -> None:
         await touch(pilot, "#walk-in")
         await on_screen(pilot, IdentityScreen)
         await type_identity(pilot, "DURAND", "PAUL", "15061960")
+        await skip_details(pilot)
         await on_screen(pilot, ConsentScreen)
         await touch(pilot, "#agree-teleconsultation")
         await touch(pilot, "#next")  # one agreement is not enough

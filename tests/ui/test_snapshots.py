@@ -16,6 +16,7 @@ from kiosk.ui import i18n
 from kiosk.ui.app import KioskApp
 from kiosk.ui.screens import checkin, consultation, referent, technician, welcome
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.details import DetailsScreen
 from tests.ui.fake_cabin import FakeCabin
 from tests.ui.pilot_helpers import SIZE
 
@@ -88,6 +89,13 @@ def _birth_date() -> KioskScreen:
     return screen
 
 
+def _ins_typed() -> KioskScreen:
+    screen = DetailsScreen()
+    screen.phase = "ins_number"
+    screen.values["ins_number"] = "2480375"
+    return screen
+
+
 def _code_typed() -> KioskScreen:
     screen = checkin.CodeScreen()
     screen.code = "123"
@@ -110,6 +118,8 @@ SCREENS: dict[str, tuple[str, Callable[[], KioskScreen], Feed]] = {
     "birth_date": ("check_in", _birth_date, None),
     "representative": ("check_in", lambda: checkin.RepresentativeScreen({}), None),
     "refused_consent": ("check_in", lambda: checkin.RefusedScreen("consent_refused"), None),
+    "details_booked": ("check_in", DetailsScreen, None),
+    "details_ins": ("check_in", _ins_typed, None),
     "consent": ("check_in", checkin.ConsentScreen, None),
     "questionnaire": ("check_in", _questionnaire, None),
     "waiting": ("waiting", consultation.WaitingScreen, None),

@@ -37,7 +37,15 @@ class CheckinScreen(KioskScreen):
         await self.kiosk.welcome()
 
 
+def details_screen() -> CheckinScreen:
+    from kiosk.ui.screens.details import DetailsScreen  # it builds on this module
+
+    return DetailsScreen()
+
+
 def screen_for_step(step: object) -> CheckinScreen:
+    if step == "details":
+        return details_screen()
     screens: dict[object, type[CheckinScreen]] = {
         "identity": IdentityScreen,
         "consent": ConsentScreen,
@@ -164,7 +172,7 @@ class IdentityScreen(CheckinScreen):
     async def submit(self, *, representative_present: bool) -> None:
         body = self.identity(representative_present)
         if await self.call("/api/ui/checkin/identity", body) is not None:
-            await self.kiosk.show(ConsentScreen())
+            await self.kiosk.show(details_screen())
 
     def on_refused(self, error: ApiError) -> None:
         if error.code == "needs_representative":
@@ -198,7 +206,7 @@ class RepresentativeScreen(CheckinScreen):
     @on(Button.Pressed, "#present")
     async def present(self) -> None:
         if await self.call("/api/ui/checkin/identity", self.identity) is not None:
-            await self.kiosk.show(ConsentScreen())
+            await self.kiosk.show(details_screen())
 
     @on(Button.Pressed, "#absent")
     async def absent(self) -> None:
