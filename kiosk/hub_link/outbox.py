@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import secrets
 import sqlite3
 import uuid
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.db import Transaction, connect
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hub_outbox (
@@ -122,7 +125,12 @@ class Outbox:
         with Transaction(self.conn) as c:
             if c.execute("DELETE FROM hub_outbox WHERE seq <= ?", (seq,)).rowcount:
                 for hook in self.on_acknowledged:
-                    hook(c)
+                    try:
+                        hook(c)
+                    except Exception:
+                        # The acknowledgement stands (else the link would fail on it
+                        # forever); what the hook missed goes with the retention purge.
+                        log.exception("outbox: a hook of the acknowledgement failed")
 
     @property
     def pending(self) -> int:

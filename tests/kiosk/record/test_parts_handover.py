@@ -186,3 +186,17 @@ def test_the_copy_still_printing_holds_the_handover(tmp_path: Path) -> None:
     handover.close()
     outbox.close()
     parts.close()
+
+
+def test_a_failing_hook_does_not_hold_the_acknowledgement(tmp_path: Path) -> None:
+    db = tmp_path / "cabin.sqlite3"
+    outbox = Outbox(db)
+
+    def broken(c: sqlite3.Connection) -> None:
+        c.execute("DELETE FROM no_such_table")
+
+    outbox.on_acknowledged.append(broken)
+    seq = outbox.put("status", {})
+    outbox.acknowledged(seq)  # the link would fail on it forever otherwise
+    assert outbox.pending == 0
+    outbox.close()
