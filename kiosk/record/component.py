@@ -76,10 +76,11 @@ class RecordComponent(Component):
         await self.hand_over_finished()  # what a crash or a stop left
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        # A handover under way finishes first (its thread cannot be cancelled).
         async with self._lock:
+            if self._task is not None:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
             self.parts.close()
             self.handover.close()
 
