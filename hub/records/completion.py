@@ -10,7 +10,9 @@ Public API:
 - ``complete(session, row, now, settings, actor=..., role=...) -> bool``: when both halves
   are there and the report is signed, and not before: ``completed_at``, one
   ``record_deliveries`` row per channel that applies, the audit entry
-  ``record_completed``; True when it completed now. Idempotent; the caller commits. Only
+  ``record_completed``; True when it completed now. Idempotent; the caller commits. A
+  record whose halves do not make one is audited ``record_completed`` refused (the
+  problems' paths), once for the same problems: the worker tries it each round. Only
   the session is touched (the cabin gateway runs it in its writer's thread).
 
 Deliveries made:
@@ -32,7 +34,13 @@ from hub import audit
 from hub.records.assemble import cabin_part_of, patient_search, record_of
 from hub.settings import HubSettings
 from hub.shared.record import RecordInvalid
-from hub.store.models import Account, Consultation, ConsultationRecordRow, RecordDelivery
+from hub.store.models import (
+    Account,
+    AuditEntry,
+    Consultation,
+    ConsultationRecordRow,
+    RecordDelivery,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +102,8 @@ async def complete(
     except RecordInvalid as exc:
         # The paths only: the messages may quote the patient's data.
         paths = sorted({p["path"] for p in exc.problems})
+        if await _refused_already(session, row, paths):
+            return False  # the worker tries again each round: said once
         audit.record(
             session, at=now, actor=actor, role=role, action="record_completed",
             target=row.consultation_id, outcome="refused", problems=paths,
@@ -132,6 +142,25 @@ async def complete(
         channels=sorted(d.channel for d in wanted), printed_copy=part.printed_copy,
     )  # fmt: skip
     return True
+
+
+async def _refused_already(
+    session: AsyncSession, row: ConsultationRecordRow, paths: list[str]
+) -> bool:
+    """The record's last completion entry since its last half came is a refusal for these
+    same problems (the audit's time index bounds the search)."""
+    since = max(t for t in (row.signed_at, row.cabin_part_at, row.started_at) if t is not None)
+    last = await session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.at >= since,
+            AuditEntry.action == "record_completed",
+            AuditEntry.target == row.consultation_id,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return last is not None and last.outcome == "refused" and last.detail.get("problems") == paths
 
 
 def _delivery(

@@ -59,6 +59,9 @@ BATCH = 20  # deliveries tried per round; the round after follows at once while 
 # An attempt that has not ended within its channel's timeout and this margin is over: the
 # delivery is due again (a hub that died mid-attempt, another instance takes it).
 LEASE_MARGIN_S = 60.0
+# A record whose halves did not make one (a doctor's account without an RPPS number) is
+# tried again this often, not at every round: it waits for someone to put it right.
+REFUSED_RETRY_S = 600.0
 ACTOR = "hub"
 ROLE = "system"
 
@@ -112,6 +115,7 @@ class DeliveryWorker:
         self.rounds = 0  # finished rounds (tests wait on it)
         self.delivered = 0
         self._wake = asyncio.Event()
+        self._refused_at: dict[str, float] = {}  # consultation id -> monotonic time
 
     def start(self) -> None:
         self.ctx.router.subscribe(RECORDS_TOPIC, self._on_records)
@@ -157,11 +161,19 @@ class DeliveryWorker:
                 )
             )
         done = 0
+        clock = asyncio.get_running_loop().time()
         for consultation_id in ids:
+            tried = self._refused_at.get(consultation_id)
+            if tried is not None and clock - tried < REFUSED_RETRY_S:
+                continue
             async with self.ctx.db.transaction() as s:
                 row = await s.get(ConsultationRecordRow, consultation_id, with_for_update=True)
-                if row is not None and await complete(s, row, now, self.ctx.settings):
-                    done += 1
+                completed = row is not None and await complete(s, row, now, self.ctx.settings)
+            if completed:
+                done += 1
+                self._refused_at.pop(consultation_id, None)
+            elif row is not None and row.completed_at is None:
+                self._refused_at[consultation_id] = clock
         return done
 
     async def deliver_due(self) -> Round:
