@@ -182,6 +182,20 @@ def test_the_copy_still_printing_holds_the_handover(tmp_path: Path) -> None:
     assert handover.hand_over("s2") is None
     assert handover.hand_over("s2", force=True) is not None
     assert outbox.after(0)[-1].payload["printed_copy"] == "failed"
+
+    # A copy the printer gave up on: failed, without waiting.
+    parts.attached("s3", "c3", START, DOCTOR, (PATIENT, None))
+    parts.signed("s3", "c3", Report(conclusion="Angine virale"), START)
+    add_document(db, "copy3", "s3", state="failed")
+    parts.set_copy("s3", "asked", "copy3")
+    assert handover.hand_over("s3") is not None
+    assert outbox.after(0)[-1].payload["printed_copy"] == "failed"
+    # Asked, and no answer before leaving: not a "yes".
+    parts.attached("s4", "c4", START, DOCTOR, (PATIENT, None))
+    parts.signed("s4", "c4", Report(conclusion="Angine virale"), START)
+    parts.offered("s4")
+    assert handover.hand_over("s4") is not None
+    assert outbox.after(0)[-1].payload["printed_copy"] == "declined"
     store.close()
     handover.close()
     outbox.close()
