@@ -20,7 +20,15 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from hub.shared import l10n
-from hub.shared.pdfpage import FONT, FONT_BOLD, PageLayout, Paper, RunningText, build_pdf
+from hub.shared.pdfpage import (
+    FONT,
+    FONT_BOLD,
+    PageLayout,
+    Paper,
+    RunningText,
+    build_pdf,
+    register_fonts,
+)
 from hub.shared.prescription import PARIS, SUMMARY_MENTION, doctor_title
 from hub.shared.record import ConsultationRecord, Observation
 
@@ -191,6 +199,9 @@ def report_story(record: ConsultationRecord, layout: PageLayout) -> list[Flowabl
 
 
 def render_report(record: ConsultationRecord, paper: Paper = "A4") -> bytes:
+    # Before the story: a paragraph in bold looks its font family up as it is built (a
+    # hub that has printed no prescription yet had none: "Can't map ... dejavusans-bold").
+    register_fonts()
     layout = PageLayout.for_paper(paper)
     p = record.patient
     running = RunningText(

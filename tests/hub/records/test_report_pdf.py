@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,22 @@ def test_a_draft_says_it_is_not_signed(tmp_path: Path) -> None:
     assert "BROUILLON — compte rendu non signé" in text
     assert "Signé par" not in text
     assert "Conclusion" not in text
+
+
+RENDER_ALONE = """
+import sys
+from hub.shared.record import ConsultationRecord
+from hub.shared.report_pdf import render_report
+record = ConsultationRecord.model_validate_json(open(sys.argv[1], encoding="utf-8").read())
+sys.stdout.buffer.write(render_report(record))
+"""
+
+
+def test_a_process_that_printed_nothing_before_renders_it(tmp_path: Path) -> None:
+    """As the hub does, with no prescription rendered first to register the fonts."""
+    source = tmp_path / "record.json"
+    source.write_text(sign(sample_record(), START + END_OFFSET).model_dump_json(), "utf-8")
+    done = subprocess.run([sys.executable, "-c", RENDER_ALONE, str(source)],
+                          capture_output=True, check=False, cwd=Path(__file__).parents[3])  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert "Compte rendu de téléconsultation" in text_of(done.stdout, tmp_path)
