@@ -74,7 +74,8 @@ def test_a_process_that_printed_nothing_before_renders_it(tmp_path: Path) -> Non
     """As the hub does, with no prescription rendered first to register the fonts."""
     source = tmp_path / "record.json"
     source.write_text(sign(sample_record(), START + END_OFFSET).model_dump_json(), "utf-8")
-    done = subprocess.run([sys.executable, "-c", RENDER_ALONE, str(source)],
-                          capture_output=True, check=False, cwd=Path(__file__).parents[3])  # fmt: skip
+    repo = Path(__file__).parents[3]
+    command = [sys.executable, "-c", RENDER_ALONE, str(source)]
+    done = subprocess.run(command, capture_output=True, check=False, cwd=repo)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert "Compte rendu de téléconsultation" in text_of(done.stdout, tmp_path)
