@@ -28,7 +28,7 @@ from kiosk.component import Component, Context
 from kiosk.events import MeasurementTaken, PrintJobUpdated
 from kiosk.lifecycle import PATIENT_STATES, State, StateChanged
 from kiosk.record.copy import can_print, copy_record
-from kiosk.record.handover import Handover, after_acknowledged, prescription_of
+from kiosk.record.handover import Handover, after_acknowledged, log_failure, prescription_of
 from kiosk.record.parts import PartsStore
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ class RecordComponent(Component):
         # Called in the hub link's reader: a failure here must not cut the link.
         try:
             self._attached(frame)
-        except Exception:
-            log.exception("record: the doctor's arrival could not be kept")
+        except Exception as exc:
+            log_failure("record: the doctor's arrival could not be kept", exc)
 
     def _attached(self, frame: wire.DoctorAttached) -> None:
         lc = self.ctx.lifecycle
@@ -115,8 +115,8 @@ class RecordComponent(Component):
             kept = self.parts.signed(
                 frame.session_id, frame.consultation_id, frame.report, frame.signed_at
             )
-        except Exception:
-            log.exception("record: the signed report could not be kept")
+        except Exception as exc:
+            log_failure("record: the signed report could not be kept", exc)
             return
         if not kept:
             log.info("record: a signed report for a session without parts was not kept")
@@ -128,8 +128,8 @@ class RecordComponent(Component):
             async for event in sub:
                 try:
                     await self._on(event)
-                except Exception:  # a disk error: logged, and the next event is kept
-                    log.exception("record: keeping %s failed", type(event).__name__)
+                except Exception as exc:  # a disk error: logged, the next event is kept
+                    log_failure(f"record: keeping {type(event).__name__} failed", exc)
 
     async def _on(self, event: Any) -> None:
         if isinstance(event, MeasurementTaken):
@@ -164,8 +164,8 @@ class RecordComponent(Component):
                 force = session_id != lc.session_id
                 try:
                     seq = await asyncio.to_thread(self.handover.hand_over, session_id, force=force)
-                except Exception:
-                    log.exception("record: handing over session %s failed", session_id)
+                except Exception as exc:
+                    log_failure(f"record: handing over session {session_id} failed", exc)
                     continue
                 if seq is not None:
                     self.handed_over += 1
@@ -249,8 +249,8 @@ class RecordComponent(Component):
                 site_name=site.name,
             )
             document_id = await submit(record, session_id)
-        except Exception:
-            log.exception("record: the copy of session %s could not be printed", session_id)
+        except Exception as exc:
+            log_failure(f"record: the copy of session {session_id} could not be printed", exc)
             self.parts.set_copy(session_id, "asked")  # no document: it counts as failed
             return _refused(503, "print_failed", "Le compte rendu ne peut pas être imprimé.")
         self.parts.set_copy(session_id, "asked", document_id)

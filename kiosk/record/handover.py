@@ -186,10 +186,18 @@ def build(parts: Parts, prescribed: Prescribed, copy: wire.PrintedCopy) -> wire.
             printed_copy=copy,
         )
     except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-        # Not log.exception: the errors would show the values (patient data).
-        log.error("session %s: its record is invalid (%s)", parts.session_id, ", ".join(fields))  # noqa: TRY400
+        log_failure(f"session {parts.session_id}: its record is invalid", exc)
         return None
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """Logs a failure without patient data: a validation error by its fields only (its
+    message and traceback would show the values), anything else with its traceback."""
+    if isinstance(exc, ValidationError):
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+        log.error("%s (%s)", what, ", ".join(fields))
+    else:
+        log.error("%s", what, exc_info=exc)
 
 
 def _reference(cabin_id: str, document: PrescriptionDocument) -> dict[str, Any]:

@@ -12,11 +12,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from hub.shared.ins import Patient
 from hub.shared.record import Observation, Practitioner, Report
 from kiosk.hub_link.outbox import Outbox
-from kiosk.record.handover import Handover, after_acknowledged, key_of
+from kiosk.record.handover import Handover, after_acknowledged, key_of, log_failure
 from kiosk.record.parts import PartsStore
 from printer.store import DocumentStore
 
@@ -214,3 +215,11 @@ def test_a_failing_hook_does_not_hold_the_acknowledgement(tmp_path: Path) -> Non
     outbox.acknowledged(seq)  # the link would fail on it forever otherwise
     assert outbox.pending == 0
     outbox.close()
+
+
+def test_a_failure_is_logged_without_the_patient(caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Patient(birth_name="DUPONT", first_names="HÉLÈNE", birth_date="2999-01-01")
+    log_failure("record: session s1 refused", refused.value)
+    assert "birth_date" in caplog.text
+    assert "DUPONT" not in caplog.text and "2999" not in caplog.text
