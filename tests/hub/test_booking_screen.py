@@ -85,6 +85,13 @@ async def test_a_coordinator_books_and_cancels_on_the_screen(booking_hub: Hub) -
             await page.fill("#phone", "12 34")
             await page.fill("#reason", "toux depuis une semaine")
             await page.select_option("#sex", "F")
+            # The optional INS traits and GP, folded away until asked for.
+            await expect(page.locator("#ins_number")).to_be_hidden()
+            await page.click("#ins-details summary")
+            await page.fill("#birth_name", "Martin")
+            await page.fill("#first_names", "Hélène Marie")
+            await page.fill("#ins_number", "2 48 03 75 056 123 12")  # a wrong key
+            await page.fill("#birth_place", "75056")
             await page.click("#book")
             await expect(page.locator("#phone-error")).to_have_text(
                 "Numéro de téléphone français attendu (0X XX XX XX XX ou +33 X ...)",
@@ -92,8 +99,14 @@ async def test_a_coordinator_books_and_cancels_on_the_screen(booking_hub: Hub) -
             )
             await expect(page.locator("#phone")).to_have_attribute("aria-invalid", "true")
             await expect(page.locator("#family_name-error")).to_be_hidden()
+            await expect(page.locator("#ins_number-error")).to_have_text(
+                "Clé du NIR incorrecte : attendu 73, reçu 12"
+            )
 
             await page.fill("#phone", "06 12 34 56 78")
+            await page.fill("#ins_number", "2 48 03 75 056 123 73")
+            await page.fill("#gp_name", "Dr Anne Roux")
+            await page.fill("#gp_mssante", "anne.roux@medecin.mssante.fr")
             await page.click("#book")
             done = page.locator("#done-code")
             await expect(done).to_be_visible(timeout=WAIT_MS)
@@ -108,6 +121,15 @@ async def test_a_coordinator_books_and_cancels_on_the_screen(booking_hub: Hub) -
             assert booking is not None and booking.created_by == "coord"
             assert booking.slot_start.astimezone(PARIS).strftime("%H:%M") == "09:30"
             assert booking.phone == "+33612345678" and booking.sex == "F"
+            assert booking.identity is not None and booking.identity["ins_number"] == (
+                "248037505612373"
+            )
+            assert booking.identity["birth_name"] == "Martin"
+            assert booking.general_practitioner == {
+                "name": "Dr Anne Roux",
+                "rpps": None,
+                "mssante": "anne.roux@medecin.mssante.fr",
+            }
 
             await expect(page.get_by_role("button", name="09:30, complet")).to_be_disabled()
             row = page.locator(f"#day-list tr[data-code='{code}']")

@@ -4,6 +4,8 @@
 // (/api/v1/) with this browser's session; patient data only ever as text, never as HTML.
 const $ = (id) => document.getElementById(id);
 const FIELDS = ["family_name", "given_name", "birth_date", "phone", "reason", "sex"];
+// The optional INS traits and GP (a blank one is not sent).
+const OPTIONAL = ["sex", "birth_name", "first_names", "ins_number", "birth_place", "gp_name", "gp_rpps", "gp_mssante"];
 const STATUS = { booked: "Prévu", cancelled: "Annulé", checked_in: "Venu" };
 
 let sites = [];
@@ -204,7 +206,7 @@ function cancelButton(b) {
 // -- booking ------------------------------------------------------------------------
 
 function clearErrors() {
-  for (const name of [...FIELDS, "start"]) {
+  for (const name of new Set([...FIELDS, ...OPTIONAL, "start"])) {
     $(`${name}-error`).textContent = "";
     if ($(name)) $(name).removeAttribute("aria-invalid");
   }
@@ -214,6 +216,7 @@ function openForm(slot) {
   chosen = slot;
   clearErrors();
   $("booking-form").reset();
+  $("ins-details").open = false;
   $("form-slot").textContent = `${site.name} — ${longDay(day)}, de ${hhmm(slot.start)} à ${hhmm(slot.end)}`;
   $("done-section").hidden = true;
   $("form-section").hidden = false;
@@ -228,8 +231,8 @@ function closeForm() {
 async function book() {
   clearErrors();
   const body = { site: site.code, start: chosen.start };
-  for (const name of FIELDS) body[name] = $(name).value.trim();
-  if (!body.sex) delete body.sex;
+  for (const name of new Set([...FIELDS, ...OPTIONAL])) body[name] = $(name).value.trim();
+  for (const name of OPTIONAL) if (!body[name]) delete body[name];
   let booking;
   $("book").disabled = true;
   try {
@@ -241,6 +244,7 @@ async function book() {
       if ($(p.field) && p.field !== "start") $(p.field).setAttribute("aria-invalid", "true");
     }
     const first = ((e.body && e.body.problems) || []).find((p) => $(p.field) && p.field !== "start");
+    if (first && $("ins-details").contains($(first.field))) $("ins-details").open = true;
     if (first) $(first.field).focus();
     throw e;
   } finally {
