@@ -2,7 +2,9 @@
 STARTTLS with the test CA, the hub's client certificate presented; the envelope goes to
 the GP's MSSanté address, the subject names no patient (the birth year only), the PDF's
 text (pdftotext) holds the report, the FHIR attachment is a document Bundle whose
-observations carry the values measured. A relay without STARTTLS gets nothing."""
+observations carry the values measured. A relay without STARTTLS gets nothing; an
+addressee refused for good (550) is dead at once, without the relay's words; a relay
+that requires a client certificate gets nothing from a hub without one."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from tests.hub.records.world import (
     REPORT,
     Relay,
     completed_record,
+    delivery,
     make_pki,
 )
 
@@ -116,3 +119,36 @@ async def test_a_relay_without_starttls_gets_nothing(tmp_path: Path, world_with:
     assert mailed is not None
     assert (mailed.state, mailed.attempts) == ("retrying", 1)
     assert mailed.last_error == "le relais SMTP ne propose pas STARTTLS"
+
+
+async def test_a_refused_addressee_is_dead_at_once(tmp_path: Path, world_with: OpenWorld) -> None:
+    pki = make_pki(tmp_path / "pki")
+    with Relay(pki) as relay:
+        relay.inbox.refuse_rcpt = f"550 5.1.1 <{GP_ADDRESS}>: unknown user"
+        world = await world_with(relay.toml(pki))
+        consultation_id = await completed_record(world)
+        outcome = await DeliveryWorker(world.ctx()).deliver_due()
+        assert (outcome.delivered, outcome.failed) == (0, 1)
+        assert relay.inbox.received() == []
+    mailed = await delivery(world, consultation_id, "mail")
+    assert (mailed.state, mailed.attempts) == ("dead", 1)
+    # The relay's own words quote the address: not kept.
+    assert mailed.last_error == "destinataire refusé par le relais (SMTP 550)"
+
+
+async def test_a_relay_that_requires_a_client_certificate_refuses_a_hub_without(
+    tmp_path: Path, world_with: OpenWorld
+) -> None:
+    pki = make_pki(tmp_path / "pki")
+    with Relay(pki, require_client_cert=True) as relay:
+        world = await world_with(relay.toml(pki, client_cert=False))
+        consultation_id = await completed_record(world)
+        outcome = await DeliveryWorker(world.ctx()).deliver_due()
+        assert (outcome.delivered, outcome.failed) == (0, 1)
+        assert relay.inbox.received() == []
+    mailed = await delivery(world, consultation_id, "mail")
+    assert (mailed.state, mailed.attempts) == ("retrying", 1)
+    # The relay ends the TLS session (TLS 1.3: after the client's side of the handshake):
+    # an alert or the connection gone, by timing.
+    assert mailed.last_error is not None
+    assert mailed.last_error.startswith(("relais SMTP injoignable", "TLS avec le relais SMTP"))

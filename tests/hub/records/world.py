@@ -297,7 +297,16 @@ class Inbox:
 
     def __init__(self) -> None:
         self.mails: list[Received] = []
+        self.refuse_rcpt: str | None = None  # e.g. "550 5.1.1 <address>: no such user"
         self._lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.refuse_rcpt is not None:
+            return self.refuse_rcpt
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.content
@@ -331,16 +340,17 @@ def free_port() -> int:
 
 class Relay:
     """aiosmtpd on 127.0.0.1 in its thread; with a PKI: STARTTLS required, client
-    certificates verified against the CA (optional: the handler tells who presented one)."""
+    certificates verified against the CA (optional, the handler tells who presented one;
+    or required, as an MSSanté operator's relay)."""
 
-    def __init__(self, pki: Pki | None) -> None:
+    def __init__(self, pki: Pki | None, *, require_client_cert: bool = False) -> None:
         self.inbox = Inbox()
         self.port = free_port()
         context = None
         if pki is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca))
             context.load_cert_chain(pki.server_cert, pki.server_key)
-            context.verify_mode = ssl.CERT_OPTIONAL
+            context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
         self.controller = Controller(
             self.inbox,
             hostname="127.0.0.1",
@@ -357,7 +367,7 @@ class Relay:
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
 
-    def toml(self, pki: Pki | None, **more: object) -> str:
+    def toml(self, pki: Pki | None, *, client_cert: bool = True, **more: object) -> str:
         lines = [
             "[records.smtp]",
             'host = "127.0.0.1"',
@@ -368,11 +378,9 @@ class Relay:
             "timeout_s = 5",
         ]
         if pki is not None:
-            lines += [
-                f'ca_file = "{pki.ca}"',
-                f'client_cert = "{pki.client_cert}"',
-                f'client_key = "{pki.client_key}"',
-            ]
+            lines.append(f'ca_file = "{pki.ca}"')
+        if pki is not None and client_cert:
+            lines += [f'client_cert = "{pki.client_cert}"', f'client_key = "{pki.client_key}"']
         lines += [f"{k} = {json.dumps(v)}" for k, v in more.items()]
         return "\n".join(lines) + "\n"
 
