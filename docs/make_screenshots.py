@@ -15,7 +15,10 @@ It does what a newcomer does after `make demo`, with the same processes:
 - the coordinator's link shows Nangis's bookings of the day (Hélène checked in), the
   technician's link the fleet dashboard with the three cabins, each role in its own
   browser context (its own session cookie);
-- the patient leaves; the referent logs the disinfection (PIN 1234), the cabin is idle.
+- the doctor writes and signs the consultation report; at checkout the patient asks for
+  its printed copy (the cups-pdf PDF's first page drawn by pdftoppm);
+- the patient leaves; the referent logs the disinfection (PIN 1234), the cabin is idle;
+  the doctor's "Mes consultations" lists the consultation, its record delivered.
 
 Every step waits with a bound and raises if it does not happen. Screenshots: the hub's
 pages with page.screenshot, the touchscreen with Textual's SVG export drawn by Chromium.
@@ -71,6 +74,9 @@ FRAMES_JS = (
 # The coordinator's screen has drawn a day's bookings (its static title says "du jour").
 DAY_SHOWN = "() => document.getElementById('day-title').textContent !== 'Rendez-vous du jour'"
 MEDICATION = "Paracétamol 500 mg comprimé"
+FINDINGS = "Gorge rouge, auscultation pulmonaire normale"
+CONCLUSION = "Rhinopharyngite probablement virale"
+ADVICE = "Boire abondamment, paracétamol si fièvre"
 POSOLOGY = "1 comprimé 3 fois par jour si fièvre"
 PDF_DIRS = [Path.home() / "PDF", Path("/root/PDF")]
 
@@ -216,6 +222,22 @@ class Walkthrough:
             await page.screenshot(path=str(path), clip=clip)
         self.shots.append(path)
 
+    async def element_shot(self, page: Any, selector: str, name: str) -> None:
+        path = self.out / f"{name}.png"
+        await page.locator(selector).screenshot(path=str(path))
+        self.shots.append(path)
+
+    async def pdf_shot(self, pdf: Path, name: str) -> None:
+        """The PDF's first page as the patient holds it (pdftoppm, 70 dpi)."""
+        stem = self.out / name
+        await asyncio.to_thread(
+            subprocess.run,
+            ["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+             str(stem)],
+            check=True,
+        )  # fmt: skip
+        self.shots.append(stem.with_suffix(".png"))
+
 
 def pdf_text(pdf: Path) -> str:
     run = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
@@ -230,6 +252,11 @@ async def printed_prescription(before: set[Path]) -> Path:
     """Our prescription among the PDFs cups-pdf wrote since ``before``: other runs on
     this machine (tests, another demo) print to the same queue meanwhile."""
     wanted = [MEDICATION, POSOLOGY, HELENE.family_name.upper(), HELENE.given_name.upper()]
+    return await printed_with(before, wanted)
+
+
+async def printed_with(before: set[Path], wanted: list[str]) -> Path:
+    """The first PDF cups-pdf wrote since ``before`` whose text holds every word wanted."""
     seen: dict[Path, str] = {}
     deadline = time.monotonic() + STEP_S
     while True:
@@ -422,12 +449,38 @@ async def consultation(w: Walkthrough, pilot: Pilot[None], page: Any) -> Path:
     await w.page_shot(page, "doctor-3-prescription")
     pdf = await printed_prescription(before)
 
+    # The report: the reason came from the check-in, the blood pressure is in it.
+    await page.wait_for_selector('#report-measurements li[data-code="8480-6"]')
+    await page.fill("#report-findings", FINDINGS)
+    await page.fill("#report-conclusion", CONCLUSION)
+    await page.fill("#report-advice", ADVICE)
+    await page.click("#follow-up-presets button.preset")
+    await page.click("#report-sign")
+    await page.wait_for_selector("#report-status[data-state=signed]")
+    await w.element_shot(page, "#report-panel", "doctor-4-report")
+
     await page.click("#end")
     await w.on_screen(pilot, "CheckoutScreen")
     await w.text_on_screen(pilot, "ordonnance est imprimée")
+    await w.text_on_screen(pilot, "compte rendu imprimé")
     await w.patient_shot(pilot, "patient-6-checkout", "Fin de consultation")
+    # The patient asks for the printed copy of the report.
+    before = pdfs()
+    await touch(pilot, "#copy-yes")
+    copy = await printed_with(before, [CONCLUSION, HELENE.family_name.upper()])
+    await w.pdf_shot(copy, "report-copy")
     await page.context.close()
     return pdf
+
+
+async def history(w: Walkthrough) -> None:
+    """The doctor's "Mes consultations", once the cabin has handed the record over."""
+    page = await w.open_role(w.banner.doctor, "/doctor")
+    await page.goto(f"{w.banner.hub}/doctor/consultations")
+    await page.wait_for_selector("tr.consultation .delivery")
+    await page.wait_for_selector(f"tr.consultation:has-text('{CONCLUSION}')")
+    await w.page_shot(page, "doctor-5-history", down_to="#history-panel")
+    await page.context.close()
 
 
 async def disinfection(w: Walkthrough, pilot: Pilot[None]) -> None:
@@ -498,6 +551,7 @@ async def walk(out: Path) -> list[Path]:
                         pdf = await consultation(w, pilot, page)
                         print("prescription printed:", pdf)
                         await disinfection(w, pilot)
+                        await history(w)
                 finally:
                     await browser.close()
                     await client.close()
