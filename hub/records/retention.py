@@ -54,7 +54,9 @@ def _count(result: object) -> int:
 
 
 async def purge(session: AsyncSession, now: datetime, retention: RetentionSettings) -> Purged:
-    """Deletes what is past retention, in the caller's transaction; what it deleted."""
+    """Deletes what is past retention, in the caller's transaction; what it deleted.
+    Subqueries rather than lists of ids: a first purge (or one after a long stop) may
+    remove more rows than a statement takes parameters (asyncpg: 32,767)."""
     records_before = now - timedelta(days=retention.records_days)
     old_records = select(ConsultationRecordRow.consultation_id).where(
         or_(
@@ -63,19 +65,18 @@ async def purge(session: AsyncSession, now: datetime, retention: RetentionSettin
             & (ConsultationRecordRow.started_at < records_before),
         )
     )
-    ids = list(await session.scalars(old_records))
-    deliveries = records = 0
-    if ids:
-        deliveries = _count(
-            await session.execute(
-                delete(RecordDelivery).where(RecordDelivery.consultation_id.in_(ids))
+    deliveries = _count(
+        await session.execute(
+            delete(RecordDelivery).where(RecordDelivery.consultation_id.in_(old_records))
+        )
+    )
+    records = _count(
+        await session.execute(
+            delete(ConsultationRecordRow).where(
+                ConsultationRecordRow.consultation_id.in_(old_records)
             )
         )
-        records = _count(
-            await session.execute(
-                delete(ConsultationRecordRow).where(ConsultationRecordRow.consultation_id.in_(ids))
-            )
-        )
+    )
     audit_entries = _count(
         await session.execute(
             delete(AuditEntry).where(AuditEntry.at < now - timedelta(days=retention.audit_days))
@@ -84,15 +85,12 @@ async def purge(session: AsyncSession, now: datetime, retention: RetentionSettin
     old_bookings = select(Booking.id).where(
         Booking.slot_end < now - timedelta(days=retention.bookings_days)
     )
-    booking_ids = list(await session.scalars(old_bookings))
-    changes = bookings = 0
-    if booking_ids:
-        changes = _count(
-            await session.execute(
-                delete(BookingChange).where(BookingChange.booking_id.in_(booking_ids))
-            )
+    changes = _count(
+        await session.execute(
+            delete(BookingChange).where(BookingChange.booking_id.in_(old_bookings))
         )
-        bookings = _count(await session.execute(delete(Booking).where(Booking.id.in_(booking_ids))))
+    )
+    bookings = _count(await session.execute(delete(Booking).where(Booking.id.in_(old_bookings))))
     purged = Purged(records, deliveries, audit_entries, bookings, changes)
     if purged.total:
         # Counts only: what the purge removed is not to be found again, here neither.
