@@ -88,6 +88,12 @@ class _Retries(_Section):
     first_retry_s: float = Field(30.0, gt=0, description="the wait after a first failure")
     max_retry_s: float = Field(3600.0, gt=0, description="the doubled wait stops growing here")
 
+    @model_validator(mode="after")
+    def _retry_bounds(self) -> _Retries:
+        if self.max_retry_s < self.first_retry_s:
+            raise ValueError("max_retry_s must not be below first_retry_s")
+        return self
+
 
 class SmtpSettings(_Retries):
     """The secure-mail relay (an MSSanté operator's, or the establishment's) that carries
