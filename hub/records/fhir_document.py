@@ -12,7 +12,8 @@ specific portions where changes have been made can continue to use either R4 or 
 without any functional difference"); none of those is used here, so the JSON is R4.
 
 Entries, the Composition first (as a document requires): Composition (one section per
-report field, the vital signs, the prescription), Patient (the INS number as identifier,
+report field, the vital signs, the prescription; once signed, attested "legal" by the
+doctor at the signature's time), Patient (the INS number as identifier,
 system ``urn:oid:`` + the INS OID, when known), Practitioner (RPPS under the national
 professional-identifier OID 1.2.250.1.71.4.2.1, value "8" + RPPS as the French directory
 writes it), the GP as a second Practitioner when known, Location (the cabin), Encounter
@@ -236,7 +237,7 @@ def _composition(
         text = "\n".join(f"{i.medication} : {_dosage_text(i)}" for i in record.prescription_lines)
         sections.append(_section(code, display, title, text, rx_urls))
     code, display = CONSULT_NOTE
-    return {
+    composition: dict[str, Any] = {
         "resourceType": "Composition",
         "status": "final" if record.signed else "preliminary",
         "type": {"coding": [{"system": LOINC, "code": code, "display": display}]},
@@ -247,6 +248,16 @@ def _composition(
         "title": "Compte rendu de téléconsultation",
         "section": sections,
     }
+    if record.signed_at is not None:
+        # Signed: the doctor attests it, legally, at the signature's time.
+        composition["attester"] = [
+            {
+                "mode": "legal",
+                "time": _when(record.signed_at),
+                "party": _ref(urls["practitioner"], record.practitioner.name),
+            }
+        ]
+    return composition
 
 
 def build_document(record: ConsultationRecord) -> Bundle:

@@ -32,6 +32,9 @@ def test_the_document_parses_and_starts_with_the_composition() -> None:
     assert bundle.entry[0].resource.get_resource_type() == "Composition"
     composition = res["Composition"][0]
     assert composition["status"] == "final"
+    [attester] = composition["attester"]
+    assert (attester["mode"], attester["party"]["display"]) == ("legal", "Dr Élise Lefèvre")
+    assert attester["time"] == (START + END_OFFSET).isoformat()
     titles = [s["title"] for s in composition["section"]]
     assert titles == ["Motif de consultation", "Examen", "Conclusion", "Conseils", "Suivi",
                       "Mesures", "Prescription"]  # fmt: skip
@@ -126,4 +129,5 @@ def test_a_draft_is_preliminary_and_the_same_record_gives_the_same_document() ->
     draft = sample_record(report=Report(reason="Toux"))
     _, res = parsed(document_json(draft))
     assert res["Composition"][0]["status"] == "preliminary"
+    assert "attester" not in res["Composition"][0]
     assert document_json(draft) == document_json(draft)
