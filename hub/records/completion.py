@@ -7,6 +7,8 @@ called after each (the console's signature, the gateway's ingest) and does the w
 Public API:
 - ``row_for(session, consultation) -> ConsultationRecordRow``: the consultation's row,
   made if it is not there yet (the report's draft starts empty).
+- ``when_completed(hook) -> unregister``: ``hook()`` after each commit that completed a
+  record (the delivery worker wakes on it rather than at its next round).
 - ``complete(session, row, now, settings, actor=..., role=...) -> bool``: when both halves
   are there and the report is signed, and not before: ``completed_at``, one
   ``record_deliveries`` row per channel that applies, the audit entry
@@ -25,9 +27,10 @@ Deliveries made:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import audit
@@ -44,12 +47,31 @@ from hub.store.models import (
 
 log = logging.getLogger(__name__)
 
+# Called once the transaction that completed a record has committed, from the thread that
+# committed it (the cabin gateway's writer, or the hub's loop): the delivery worker's wake.
+_completed_hooks: list[Callable[[], object]] = []
+
 PRINT_STATES = {
     "printed": "delivered",
     "failed": "failed",
     "declined": "declined",
     "not_offered": "not_offered",
 }
+
+
+def when_completed(hook: Callable[[], object]) -> Callable[[], None]:
+    """Calls ``hook()`` after each commit that completed a record (it must be quick and
+    thread-safe); returns what unregisters it."""
+    _completed_hooks.append(hook)
+    return lambda: _completed_hooks.remove(hook)
+
+
+def _committed(session: object) -> None:
+    for hook in list(_completed_hooks):
+        try:
+            hook()
+        except Exception:  # a hook's failure is not the commit's
+            log.exception("record completion hook failed")
 
 
 async def row_for(session: AsyncSession, consultation: Consultation) -> ConsultationRecordRow:
@@ -136,6 +158,7 @@ async def complete(
     for delivery in wanted:
         if delivery.channel not in existing:
             session.add(delivery)
+    event.listen(session.sync_session, "after_commit", _committed, once=True)
     audit.record(
         session, at=now, actor=actor, role=role, action="record_completed",
         target=row.consultation_id, cabin_id=row.cabin_id, session_id=row.session_id,

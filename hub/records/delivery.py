@@ -24,7 +24,8 @@ completed where the last half arrived (hub/records/completion.py).
 Public API: ``DeliveryWorker(ctx)`` (``start()``, ``wake()``, ``deliver_due()``,
 ``complete_ready()``), ``dead_letters(session)``, ``replay(session, id, now, actor)``,
 ``RECORDS_TOPIC`` (publish ``{"type": "record_completed"}`` there after committing a
-completion to have the worker look at once)."""
+completion to have the worker look at once; in this process the worker wakes by itself,
+hub.records.completion.when_completed)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ import dataclasses
 import logging
 import random
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import audit
 from hub.context import HubContext
 from hub.records.assemble import record_of
-from hub.records.completion import complete
+from hub.records.completion import complete, when_completed
 from hub.records.delivery_errors import DeliveryFailed
 from hub.records.fhir_post import FhirChannel
 from hub.records.mail import MailChannel
@@ -116,13 +118,21 @@ class DeliveryWorker:
         self.delivered = 0
         self._wake = asyncio.Event()
         self._refused_at: dict[str, float] = {}  # consultation id -> monotonic time
+        self._unhook: Callable[[], None] | None = None
 
     def start(self) -> None:
         self.ctx.router.subscribe(RECORDS_TOPIC, self._on_records)
+        loop = asyncio.get_running_loop()
+        # A record completed in this process (by any thread): delivered now, not at the
+        # next round.
+        self._unhook = when_completed(lambda: loop.call_soon_threadsafe(self.wake))
         self.ctx.tasks.spawn(self.loop(), "records-delivery")
 
     def stop(self) -> None:
         self.ctx.router.unsubscribe(RECORDS_TOPIC, self._on_records)
+        if self._unhook is not None:
+            self._unhook()
+            self._unhook = None
 
     async def _on_records(self, message: dict[str, Any]) -> None:
         self.wake()

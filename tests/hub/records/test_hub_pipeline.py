@@ -4,6 +4,7 @@ the FHIR server, each delivery audited."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from tests.hub.fleet import start_hub, write_hub_config
@@ -48,3 +49,25 @@ async def test_the_running_hub_delivers_a_completed_record(tmp_path: Path) -> No
     finally:
         await server.down()
     assert (server.posts, len(server.stored)) == (1, 1)
+
+
+async def test_a_record_completed_is_sent_at_once_not_at_the_next_round(tmp_path: Path) -> None:
+    """The worker wakes on the commit that completed the record: with the default 10 s
+    between rounds, the mail is there well before."""
+    pki = make_pki(tmp_path / "pki")
+    with Relay(pki) as relay:
+        config = write_hub_config(tmp_path / "hub", extra=relay.toml(pki))
+        hub = await start_hub(config)
+        try:
+            assert hub.settings.records.delivery_interval_s == 10.0
+            world = World(config, hub.settings, hub.db)
+            await seed(hub.db, hub.settings)
+            await until(lambda: hub.records.rounds >= 1, what="the worker's first round")
+            started = asyncio.get_running_loop().time()
+            consultation_id = await completed_record(world)
+            await wait_state(world, consultation_id, "mail", "delivered", within_s=5.0)
+            took = asyncio.get_running_loop().time() - started
+        finally:
+            await hub.stop()
+    assert took < 5.0
+    assert len(relay.inbox.received()) == 1
