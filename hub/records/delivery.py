@@ -35,7 +35,6 @@ import dataclasses
 import logging
 import random
 import traceback
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -118,21 +117,13 @@ class DeliveryWorker:
         self.delivered = 0
         self._wake = asyncio.Event()
         self._refused_at: dict[str, float] = {}  # consultation id -> monotonic time
-        self._unhook: Callable[[], None] | None = None
 
     def start(self) -> None:
         self.ctx.router.subscribe(RECORDS_TOPIC, self._on_records)
-        loop = asyncio.get_running_loop()
-        # A record completed in this process (by any thread): delivered now, not at the
-        # next round.
-        self._unhook = when_completed(lambda: loop.call_soon_threadsafe(self.wake))
         self.ctx.tasks.spawn(self.loop(), "records-delivery")
 
     def stop(self) -> None:
         self.ctx.router.unsubscribe(RECORDS_TOPIC, self._on_records)
-        if self._unhook is not None:
-            self._unhook()
-            self._unhook = None
 
     async def _on_records(self, message: dict[str, Any]) -> None:
         self.wake()
@@ -142,20 +133,27 @@ class DeliveryWorker:
 
     async def loop(self) -> None:
         interval = self.ctx.settings.records.delivery_interval_s
-        while True:
-            outcome = Round()
-            try:
-                await self.complete_ready()
-                outcome = await self.deliver_due()
-            except Exception:  # the store may be briefly away: the next round tries again
-                log.exception("record deliveries: the round failed")
-            self.rounds += 1
-            if outcome.more:
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await self._wake.wait()
-            self._wake.clear()
+        running = asyncio.get_running_loop()
+        # A record completed in this process (by any thread): delivered now, not at the
+        # next round. Unhooked when the loop ends (the hub's stop cancels it).
+        unhook = when_completed(lambda: running.call_soon_threadsafe(self.wake))
+        try:
+            while True:
+                outcome = Round()
+                try:
+                    await self.complete_ready()
+                    outcome = await self.deliver_due()
+                except Exception:  # the store may be briefly away: the next round tries again
+                    log.exception("record deliveries: the round failed")
+                self.rounds += 1
+                if outcome.more:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(interval):
+                        await self._wake.wait()
+                self._wake.clear()
+        finally:
+            unhook()
 
     async def complete_ready(self) -> int:
         """Completes the records that have both halves, signed, and are not completed."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from hub.records import completion
 from tests.hub.fleet import start_hub, write_hub_config
 from tests.hub.records.world import (
     CLIENT_CN,
@@ -71,3 +72,13 @@ async def test_a_record_completed_is_sent_at_once_not_at_the_next_round(tmp_path
             await hub.stop()
     assert took < 5.0
     assert len(relay.inbox.received()) == 1
+
+
+async def test_a_stopped_hub_leaves_no_hook_behind(tmp_path: Path) -> None:
+    before = len(completion._completed_hooks)
+    hub = await start_hub(write_hub_config(tmp_path / "hub"))
+    try:
+        await until(lambda: len(completion._completed_hooks) == before + 1, what="the hook")
+    finally:
+        await hub.stop()
+    assert len(completion._completed_hooks) == before
