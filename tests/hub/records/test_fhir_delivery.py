@@ -2,13 +2,16 @@
 the document's identifier): a server down (connection refused), then unavailable (503),
 then up stores it exactly once, every attempt counted and audited; a response lost after
 the server stored it does not make a second copy; a server that stays down puts the
-delivery in the dead-letter list after max_attempts, and a replay delivers it once."""
+delivery in the dead-letter list after max_attempts, and a replay delivers it once; over
+HTTPS the server's certificate is verified against the configured CA."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fhir.resources.R4B.bundle import Bundle
 
-from hub.records.delivery import dead_letters, replay
+from hub.records.delivery import DeliveryWorker, dead_letters, replay
 from hub.store.models import AuditEntry
 from tests.hub.records.conftest import OpenWorld
 from tests.hub.records.world import (
@@ -17,6 +20,7 @@ from tests.hub.records.world import (
     completed_record,
     delivery,
     fast_worker_toml,
+    make_pki,
     running_worker,
     wait_outcomes,
     wait_state,
@@ -116,3 +120,25 @@ async def test_a_server_that_stays_down_ends_dead_then_a_replay_delivers_it(
     )  # fmt: skip
     async with world.db.read() as s:
         assert await dead_letters(s) == []
+
+
+async def test_over_https_the_server_is_verified_against_the_configured_ca(
+    tmp_path: Path, world_with: OpenWorld
+) -> None:
+    pki = make_pki(tmp_path / "pki")
+    server = FhirServer(pki)
+    verified = await world_with(server.toml(ca_file=str(pki.ca)))
+    unknown = await world_with(server.toml())  # the system's CAs do not know the test CA
+    ok_id = await completed_record(verified)
+    refused_id = await completed_record(unknown)
+    await server.up()
+    try:
+        assert (await DeliveryWorker(verified.ctx()).deliver_due()).delivered == 1
+        assert (await DeliveryWorker(unknown.ctx()).deliver_due()).failed == 1
+    finally:
+        await server.down()
+    assert (await delivery(verified, ok_id, "fhir")).state == "delivered"
+    refused = await delivery(unknown, refused_id, "fhir")
+    assert refused.state == "retrying"
+    assert refused.last_error == "serveur FHIR injoignable (ClientConnectorCertificateError)"
+    assert (server.posts, len(server.stored)) == (1, 1)

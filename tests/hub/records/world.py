@@ -395,8 +395,9 @@ class FhirServer:
     (a response lost on the way back); ``fail_with``: the next requests' statuses (503:
     up but unavailable), nothing stored."""
 
-    def __init__(self) -> None:
+    def __init__(self, pki: Pki | None = None) -> None:
         self.port = free_port()
+        self.pki = pki  # HTTPS with the relay's certificate (for 127.0.0.1) when given
         self.posts = 0
         self.stored: dict[str, dict[str, Any]] = {}
         self.lose_next_response = False
@@ -405,7 +406,8 @@ class FhirServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/fhir"
+        scheme = "https" if self.pki is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/fhir"
 
     async def _transaction(self, request: web.Request) -> web.StreamResponse:
         self.posts += 1
@@ -439,7 +441,11 @@ class FhirServer:
         app.add_routes([web.post("/fhir", self._transaction)])
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        tls = None
+        if self.pki is not None:
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.load_cert_chain(self.pki.server_cert, self.pki.server_key)
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=tls).start()
 
     async def down(self) -> None:
         if self._runner is not None:
