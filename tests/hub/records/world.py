@@ -68,11 +68,6 @@ REPORT = Report(
 )
 
 
-def settings_for(folder: Path, records: str = "") -> HubSettings:
-    """The hub's settings (two sites) with this [records...] TOML."""
-    return load_hub_settings(write_hub_config(folder, extra=records))
-
-
 def context(settings: HubSettings, db: Database, now: dt.datetime | None = None) -> HubContext:
     ctx = HubContext(settings=settings, db=db, router=LocalRouter(), tasks=TaskSupervisor())
     if now is not None:
