@@ -7,6 +7,7 @@ HTTPS the server's certificate is verified against the configured CA."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fhir.resources.R4B.bundle import Bundle
@@ -142,3 +143,23 @@ async def test_over_https_the_server_is_verified_against_the_configured_ca(
     assert refused.state == "retrying"
     assert refused.last_error == "serveur FHIR injoignable (ClientConnectorCertificateError)"
     assert (server.posts, len(server.stored)) == (1, 1)
+
+
+async def test_two_hub_instances_send_it_once(world_with: OpenWorld) -> None:
+    """Two workers on one store (two hub instances) at the same moment: one claims each
+    delivery, the other skips it."""
+    server = FhirServer()
+    world = await world_with(server.toml())
+    ids = [await completed_record(world, session_id=f"s-{n}") for n in range(5)]
+    await server.up()
+    try:
+        rounds = await asyncio.gather(
+            DeliveryWorker(world.ctx()).deliver_due(), DeliveryWorker(world.ctx()).deliver_due()
+        )
+    finally:
+        await server.down()
+    assert sum(r.delivered for r in rounds) == 5 and sum(r.failed for r in rounds) == 0
+    assert (server.posts, len(server.stored)) == (5, 5)
+    for consultation_id in ids:
+        done = await delivery(world, consultation_id, "fhir")
+        assert (done.state, done.attempts) == ("delivered", 1)
