@@ -94,7 +94,7 @@ def _refusing(command: Callable[[argparse.Namespace], int]) -> Callable[[argpars
 # --- kiosk record show ------------------------------------------------------------------
 
 
-async def _record(db: Any, settings: HubSettings, consultation_id: str) -> Any:
+async def _record(db: Any, settings: HubSettings, consultation_id: str, form: str) -> Any:
     from hub import audit
     from hub.records.assemble import record_of
     from hub.shared.record import RecordInvalid
@@ -115,7 +115,7 @@ async def _record(db: Any, settings: HubSettings, consultation_id: str) -> Any:
             raise Refused(f"the record of {consultation_id} is not whole yet ({paths})") from None
         audit.record(
             s, at=datetime.now(UTC), actor=getpass.getuser(), role="administrator",
-            action="record_show", target=consultation_id, client="cli",
+            action="record_show", target=consultation_id, client="cli", format=form,
         )  # fmt: skip
     return record
 
@@ -124,7 +124,9 @@ async def _record(db: Any, settings: HubSettings, consultation_id: str) -> Any:
 def cmd_show(args: argparse.Namespace) -> int:
     if args.format == "pdf" and args.output is None and sys.stdout.isatty():
         raise Refused("a PDF is not written to a terminal: give --output FILE")
-    record = _on_store(args, lambda db, settings: _record(db, settings, args.consultation_id))
+    record = _on_store(
+        args, lambda db, settings: _record(db, settings, args.consultation_id, args.format)
+    )
     if args.format == "fhir":
         from hub.records.fhir_document import build_document
 

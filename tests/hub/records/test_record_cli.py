@@ -66,7 +66,11 @@ async def test_show_prints_the_fhir_document(
     ]
     assert values == EXPECTED
     [shown] = await audited(world, "record_show")
-    assert (shown.target, shown.client) == (consultation_id, "cli")
+    assert (shown.target, shown.client, shown.detail) == (
+        consultation_id,
+        "cli",
+        {"format": "fhir"},
+    )
 
 
 async def test_show_writes_the_pdf(
