@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 ERROR_CHARS = 300  # record_deliveries.last_error
 
 
@@ -19,3 +21,10 @@ class DeliveryFailed(Exception):
         self.message = message[:ERROR_CHARS]
         self.permanent = permanent
         self.receiver_away = receiver_away
+
+
+def file_problem(exc: OSError) -> str:
+    """Why a certificate, key or CA file cannot be used, in a few words."""
+    if isinstance(exc, ssl.SSLError):
+        return "not a usable PEM file (or the key does not match the certificate)"
+    return exc.strerror or str(exc)

@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 from fhir.resources.R4B.bundle import Bundle
 
-from hub.records.delivery_errors import DeliveryFailed
+from hub.records.delivery_errors import DeliveryFailed, file_problem
 from hub.records.fhir_document import build_document
 from hub.settings import FhirSettings
 from hub.shared.record import ConsultationRecord
@@ -79,7 +79,12 @@ class FhirChannel:
         self.endpoint = settings.endpoint
         self._ssl: ssl.SSLContext | bool = True
         if settings.ca_file is not None:
-            self._ssl = ssl.create_default_context(cafile=str(settings.ca_file))
+            try:
+                self._ssl = ssl.create_default_context(cafile=str(settings.ca_file))
+            except OSError as exc:  # ssl.SSLError is one
+                raise ValueError(
+                    f"[records.fhir] ca_file {settings.ca_file}: {file_problem(exc)}"
+                ) from exc
 
     async def send(self, record: ConsultationRecord, delivery: RecordDelivery) -> None:
         body = transaction_json(record).encode()

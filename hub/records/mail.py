@@ -19,7 +19,7 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
-from hub.records.delivery_errors import DeliveryFailed
+from hub.records.delivery_errors import DeliveryFailed, file_problem
 from hub.records.fhir_document import document_json
 from hub.settings import SmtpSettings
 from hub.shared import l10n
@@ -83,11 +83,21 @@ def message(record: ConsultationRecord, sender: str, to: str) -> EmailMessage:
 
 
 def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
-    context = ssl.create_default_context(
-        cafile=str(settings.ca_file) if settings.ca_file is not None else None
-    )
+    """ValueError naming the setting when a file cannot be used."""
+    try:
+        context = ssl.create_default_context(
+            cafile=str(settings.ca_file) if settings.ca_file is not None else None
+        )
+    except OSError as exc:  # ssl.SSLError is one
+        raise ValueError(f"[records.smtp] ca_file {settings.ca_file}: {file_problem(exc)}") from exc
     if settings.client_cert is not None and settings.client_key is not None:
-        context.load_cert_chain(settings.client_cert, settings.client_key)
+        try:
+            context.load_cert_chain(settings.client_cert, settings.client_key)
+        except OSError as exc:
+            raise ValueError(
+                f"[records.smtp] client_cert {settings.client_cert} / client_key "
+                f"{settings.client_key}: {file_problem(exc)}"
+            ) from exc
     return context
 
 
