@@ -160,8 +160,9 @@ def cmd_dead(args: argparse.Namespace) -> int:
         async with db.read() as s:
             return await dead_letters(s)
 
+    letters = _on_store(args, work)
     print("id\tconsultation\tchannel\tattempts\tlast error")
-    for d in _on_store(args, work):
+    for d in letters:
         print(f"{d.id}\t{d.consultation_id}\t{d.channel}\t{d.attempts}\t{d.last_error or ''}")
     return 0
 
