@@ -176,13 +176,21 @@ async def test_dead_letters_listed_then_replayed(
 
 
 async def test_the_console_script_lists_them(tmp_path: Path, world_with: OpenWorld) -> None:
-    """The real entry point, as a technician runs it."""
+    """The real entry point (the venv's `kiosk`), as a technician runs it."""
     world, consultation_id, _ = await dead_world(tmp_path, world_with)
+    config = str(world.config)
+    out, err, status = await run_kiosk("hub", "records", "dead", "--config", config)
+    assert status == 0, err
+    assert out.count(consultation_id) == 2
+    out, err, status = await run_kiosk("hub", "records", "replay", "999", "--config", config)
+    assert (out, err, status) == ("", "refused: no delivery 999\n", 1)
+
+
+async def run_kiosk(*argv: str) -> tuple[str, str, int | None]:
+    script = Path(sys.executable).with_name("kiosk")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kiosk.cli", "hub", "records", "dead", "--config", str(world.config),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT,
-    )  # fmt: skip
+        script, *argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, err
-    assert out.decode().count(consultation_id) == 2
+    return out.decode(), err.decode(), proc.returncode
