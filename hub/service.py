@@ -167,6 +167,7 @@ class Hub:
             async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
                 if self._runner is not None:
                     await self._runner.cleanup()
+                self.records.stop()
                 await self.ctx.tasks.cancel_all(grace_s=1.0)
                 await self.ctx.router.close()
         except TimeoutError:
