@@ -19,6 +19,7 @@ from video.render_window import VideoWindow
 
 FRAMES = 20
 WAIT_S = 10.0
+LINGER_S = 2.0
 
 
 def threads() -> int:
@@ -68,7 +69,11 @@ def test_frames_drawn_keep_no_threads_alive() -> None:
     # The window thread and the scaling threads of its two pictures (one per CPU each),
     # not two per frame drawn.
     assert during - before <= 1 + 2 * len(os.sched_getaffinity(0)), (before, during)
-    left = native_threads() - native_before
+    # A joined thread can still be listed in /proc for a moment after its exit (the
+    # kernel releases it just after waking the joiner): a leak stays, that moment passes.
+    deadline = time.monotonic() + LINGER_S
+    while (left := native_threads() - native_before) and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert not left, f"threads left behind by a stopped window: {left}"
     assert shown  # every frame is still referenced here
 
