@@ -22,7 +22,8 @@ Deliveries made:
   configured: pending, the delivery worker sends it (hub/records/delivery.py);
 - ``fhir`` when ``[records.fhir] endpoint`` is configured: pending, likewise;
 - ``print``, the patient's printed copy at checkout, as the cabin reported it: delivered
-  (printed), failed, declined, or not_offered. Nothing left to do for it at the hub."""
+  (printed), failed, declined, unanswered (offered, the patient left without a word) or
+  not_offered. Nothing left to do for it at the hub."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ PRINT_STATES = {
     "printed": "delivered",
     "failed": "failed",
     "declined": "declined",
+    "unanswered": "unanswered",
     "not_offered": "not_offered",
 }
 

@@ -44,6 +44,7 @@ STATES = {
     "dead": "échec : signalé au technicien",
     "declined": "refusée par le patient",
     "failed": "échec de l'impression",
+    "unanswered": "proposée, sans réponse du patient",
     "not_offered": "non proposée",
 }
 

@@ -135,7 +135,7 @@ class PrescriptionSigned(Frame):
     pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-PrintedCopy = Literal["printed", "failed", "declined", "not_offered"]
+PrintedCopy = Literal["printed", "failed", "declined", "unanswered", "not_offered"]
 
 
 class CabinRecord(Frame):

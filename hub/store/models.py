@@ -251,8 +251,8 @@ class RecordDelivery(Base):
     """Where a complete record goes, one row per channel: ``mail`` (the patient's GP, over
     SMTP), ``fhir`` (the configured FHIR server), ``print`` (the patient's copy at the
     cabin's checkout, as the cabin reported it). ``state``: pending, delivered, retrying,
-    dead (given up: the technician's dead-letter list, which can replay it), declined,
-    failed (print)."""
+    dead (given up: the technician's dead-letter list, which can replay it); for the
+    print: delivered (printed), failed, declined, unanswered, not_offered."""
 
     __tablename__ = "record_deliveries"
     __table_args__ = (

@@ -116,8 +116,10 @@ def printed_copy(
     """The patient's copy as the record says it; None while it is printing."""
     if parts is None or parts.copy == "not_offered":
         return "not_offered"
-    if parts.copy in ("offered", "declined"):
-        return "declined"  # asked, and no "yes"
+    if parts.copy == "declined":
+        return "declined"
+    if parts.copy == "offered":
+        return "unanswered"  # asked, and the patient left without a word
     row = conn.execute(
         "SELECT state FROM print_documents WHERE id = ?", (parts.copy_document_id,)
     ).fetchone()

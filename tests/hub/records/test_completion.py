@@ -80,7 +80,7 @@ async def test_the_worker_tries_a_refused_record_again_later_only(world_with: Op
 @pytest.mark.parametrize(
     ("printed_copy", "state"),
     [("printed", "delivered"), ("declined", "declined"), ("failed", "failed"),
-     ("not_offered", "not_offered")],
+     ("unanswered", "unanswered"), ("not_offered", "not_offered")],
 )  # fmt: skip
 async def test_the_printed_copy_as_the_cabin_reported_it(
     world_with: OpenWorld, printed_copy: PrintedCopy, state: str

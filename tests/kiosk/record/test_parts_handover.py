@@ -191,12 +191,12 @@ def test_the_copy_still_printing_holds_the_handover(tmp_path: Path) -> None:
     parts.set_copy("s3", "asked", "copy3")
     assert handover.hand_over("s3") is not None
     assert outbox.after(0)[-1].payload["printed_copy"] == "failed"
-    # Asked, and no answer before leaving: not a "yes".
+    # Asked, and no answer before leaving: neither a "yes" nor a "no".
     parts.attached("s4", "c4", START, DOCTOR, (PATIENT, None))
     parts.signed("s4", "c4", Report(conclusion="Angine virale"), START)
     parts.offered("s4")
     assert handover.hand_over("s4") is not None
-    assert outbox.after(0)[-1].payload["printed_copy"] == "declined"
+    assert outbox.after(0)[-1].payload["printed_copy"] == "unanswered"
     store.close()
     handover.close()
     outbox.close()
