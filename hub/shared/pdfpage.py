@@ -123,14 +123,20 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab is untyped
         r, lay = self._running, self._layout
         width, _height = lay.size
         small = lay.body_pt - 2
-        y = lay.bottom - 8 * mm
+        numbered = f"{r.title} n° {r.number}"
+        # A long number (a record's 32 characters) and the mention do not share a line.
+        used = sum(self.stringWidth(text, FONT, small) for text in (numbered, r.footer_mention))
+        apart = used > width - 2 * lay.margin - 4 * mm
+        y = lay.bottom - 8 * mm + (small + 3 if apart else 0)
         self.setStrokeColorRGB(0.6, 0.6, 0.6)
         self.line(lay.margin, y + small + 2, width - lay.margin, y + small + 2)
         self.setFont(FONT, small)
         self.drawString(lay.margin, y, r.patient_line)
         self.drawRightString(width - lay.margin, y, f"page {page}/{total}")
         y -= small + 3
-        self.drawString(lay.margin, y, f"{r.title} n° {r.number}")
+        self.drawString(lay.margin, y, numbered)
+        if apart:
+            y -= small + 3
         self.drawRightString(width - lay.margin, y, r.footer_mention)
 
 

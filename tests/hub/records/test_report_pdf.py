@@ -79,3 +79,23 @@ def test_a_process_that_printed_nothing_before_renders_it(tmp_path: Path) -> Non
     done = subprocess.run(command, capture_output=True, check=False, cwd=repo)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert "Compte rendu de téléconsultation" in text_of(done.stdout, tmp_path)
+
+
+def test_the_footer_keeps_the_number_and_the_mention_apart(tmp_path: Path) -> None:
+    """A record's number is a consultation id, 32 characters: beside the mention it ran
+    into it; a short one stays on the mention's line."""
+    long_id = sample_record().model_copy(update={"record_id": "71670b9603624eba81eaabccb003255b"})
+    record = sign(long_id, START + END_OFFSET)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_report(record))
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                         check=True, text=True).stdout  # fmt: skip
+    numbered = [line for line in out.splitlines() if f"n° {record.record_id}" in line]
+    mention = [line for line in out.splitlines() if "établi dans le cadre" in line]
+    assert numbered and mention and not set(numbered) & set(mention), out[-600:]
+    short = render_report(sign(sample_record(), START + END_OFFSET))
+    path.write_bytes(short)
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                         check=True, text=True).stdout  # fmt: skip
+    lines = out.splitlines()
+    assert any("n° rec-0001" in line and "établi dans le cadre" in line for line in lines)
