@@ -9,9 +9,12 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 
+import kiosk.daemon
 from hub.shared.sdnotify import Notifier, watchdog_loop
 from kiosk.daemon import Daemon
 from kiosk.settings import load_settings
@@ -39,6 +42,40 @@ async def test_in_process_start_stop_leaves_no_task(write_config: WriteConfig) -
     await daemon.stop()
     assert ctx.tasks.running == 0
     # conftest's no_leaked_tasks fixture also fails this test if anything is left.
+
+
+async def test_components_stop_though_the_api_hangs(
+    write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection slow to close took the whole shutdown bound: the components (the
+    printer, the call, the hub link) and the tasks were left running."""
+    daemon = Daemon(load_settings(write_config()))
+    ctx = await daemon.start()
+    runner = daemon._runner
+    assert runner is not None and ctx.tasks.running >= 2
+    stopped: list[str] = []
+    for component in daemon._started:
+        real_stop = component.stop
+
+        async def stop(real_stop: Any = real_stop, name: str = component.name) -> None:
+            await real_stop()
+            stopped.append(name)
+
+        monkeypatch.setattr(component, "stop", stop)
+    real_cleanup = web.AppRunner.cleanup
+
+    async def hangs(self: web.AppRunner) -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(kiosk.daemon, "API_CLOSE_S", 0.3)
+    monkeypatch.setattr(web.AppRunner, "cleanup", hangs)
+    try:
+        async with asyncio.timeout(6.0):
+            await daemon.stop()
+        assert sorted(stopped) == sorted(c.name for c in daemon._started)
+        assert ctx.tasks.running == 0
+    finally:
+        await real_cleanup(runner)
 
 
 def _notify_socket(path: Path) -> socket.socket:
