@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from hub.shared.ins import GeneralPractitioner, Patient
 from kiosk import ui_auth
 from kiosk.checkin.details import DetailsRefused, build_details, prefill
+from kiosk.checkin.lockout import RecentFailures
 from kiosk.checkin.rules import (
     ChatIn,
     CodeIn,
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 B = TypeVar("B", bound=BaseModel)
+MAX_WRONG_CODES = 10
+WRONG_CODES_WINDOW_S = 10 * 60
 
 
 class Refused(Exception):
@@ -65,6 +68,9 @@ class CheckinComponent(Component):
         self.patient: PatientSession | None = None
         hashes = [t.pin_hash for t in ctx.settings.hygiene.technicians]
         self.technician = TechnicianGate([ctx.settings.site.technician_pin_hash, *hashes])
+        # Wrong appointment codes, whatever the session: a patient's typos pass, trying
+        # codes one after another does not (six digits: a million of them).
+        self.wrong_codes = RecentFailures(MAX_WRONG_CODES, WRONG_CODES_WINDOW_S)
         self.sockets: set[web.WebSocketResponse] = set()
 
     # -- lifecycle ------------------------------------------------------------------
@@ -190,10 +196,17 @@ class CheckinComponent(Component):
     async def enter_code(self, request: web.Request) -> web.Response:
         patient = self._patient_at("code")
         body = await _body(request, CodeIn)
+        if (wait := self.wrong_codes.locked_for()) > 0:
+            raise Refused(
+                423, "locked_out", "Trop d'essais : réessayez plus tard.", retry_after_s=int(wait)
+            )
         appt = await asyncio.to_thread(
             self.ctx.appointments.find_by_code, body.code, self.ctx.lifecycle.clock()
         )
         if appt is None:
+            self.wrong_codes.failed()
+            left = self.wrong_codes.attempts_left
+            log.warning("appointment code refused (%d more allowed)", left)
             raise Refused(404, "unknown_code", "Code inconnu.")
         patient.appointment_id = appt.id
         patient.appt_family, patient.appt_given = appt.family_name, appt.given_name

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from kiosk.checkin.lockout import RecentFailures
+
 MAX_ATTEMPTS = 5
 # Same window as the referents' lockout (issue 6): 5 wrong PINs in 15 minutes.
 LOCKOUT_S = 15 * 60
@@ -21,8 +23,7 @@ class TechnicianGate:
 
     def __init__(self, pin_hashes: list[str], clock: Callable[[], float] = time.monotonic) -> None:
         self._hashes = [h for h in pin_hashes if h]
-        self._clock = clock
-        self._failures: list[float] = []
+        self._failures = RecentFailures(MAX_ATTEMPTS, LOCKOUT_S, clock)
         self._hasher = PasswordHasher()
 
     @property
@@ -31,11 +32,7 @@ class TechnicianGate:
 
     def locked_for(self) -> float:
         """Seconds until the next attempt is allowed (0 when allowed)."""
-        now = self._clock()
-        self._failures = [t for t in self._failures if now - t < LOCKOUT_S]
-        if len(self._failures) < MAX_ATTEMPTS:
-            return 0.0
-        return LOCKOUT_S - (now - self._failures[0])
+        return self._failures.locked_for()
 
     def attempt(self, pin: str) -> bool:
         if not self.configured or self.locked_for() > 0:
@@ -47,10 +44,9 @@ class TechnicianGate:
                 continue
             self._failures.clear()
             return True
-        self._failures.append(self._clock())
+        self._failures.failed()
         return False
 
     @property
     def attempts_left(self) -> int:
-        self.locked_for()
-        return max(0, MAX_ATTEMPTS - len(self._failures))
+        return self._failures.attempts_left

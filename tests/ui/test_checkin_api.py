@@ -185,3 +185,38 @@ pin_hash = "{hash_pin("97531")}"
     assert (await cabin.post("/api/ui/technician/login", {"pin": TECH_PIN}))[0] == 200
     status, body = await cabin.post("/api/ui/technician/login", {"pin": "13579"})
     assert (status, body["attempts_left"]) == (401, 4)
+
+
+async def test_trying_codes_one_after_another_is_stopped(start_cabin: StartCabin) -> None:
+    """Ten wrong codes in ten minutes, whatever the sessions: the next code waits, even
+    the right one, and nothing else changes; past the window, it checks in."""
+    from kiosk.checkin import component as checkin_component
+    from kiosk.checkin.lockout import RecentFailures
+
+    cabin = await start_cabin()
+    cabin.add_appointment()
+    checkin = cabin.ctx.components["checkin"]
+    now = [1000.0]
+    checkin.wrong_codes = RecentFailures(  # type: ignore[attr-defined]
+        checkin_component.MAX_WRONG_CODES,
+        checkin_component.WRONG_CODES_WINDOW_S,
+        clock=lambda: now[0],
+    )
+    assert checkin_component.MAX_WRONG_CODES == 10
+    for n in range(10):
+        if n % 3 == 0:  # a new patient (session) does not start the count again
+            if n:
+                assert (await cabin.post("/api/ui/checkin/abandon"))[0] == 200
+                cabin.disinfect()
+                cabin.ctx.lifecycle.transition(State.CLEANING, "referent")
+                cabin.ctx.lifecycle.transition(State.IDLE, "disinfected")
+            assert (await cabin.post("/api/ui/checkin/start"))[0] == 200
+        status, body = await cabin.post("/api/ui/checkin/code", {"code": f"{n:06d}"})
+        assert (status, body["code"]) == (404, "unknown_code"), n
+    status, body = await cabin.post("/api/ui/checkin/code", {"code": "123456"})
+    assert (status, body["code"]) == (423, "locked_out")
+    assert body["retry_after_s"] == 600
+    assert checkin.patient.step == "code"  # type: ignore[attr-defined]
+    now[0] += checkin_component.WRONG_CODES_WINDOW_S
+    status, body = await cabin.post("/api/ui/checkin/code", {"code": "123456"})
+    assert (status, body["step"]) == (200, "identity")
