@@ -49,13 +49,17 @@ class ConsoleRoutes:
         ]
 
     async def console(self, request: web.Request) -> web.StreamResponse:
+        return await self._doctors_page(request, "console.html")
+
+    async def _doctors_page(self, request: web.Request, name: str) -> web.StreamResponse:
+        """A page of the console's: to the login without a session, 403 without the role."""
         who = await principal_of(self.ctx, request)
         if who is None or not who.second_factor:
             raise web.HTTPSeeOther("/login")
         if not allowed(who.roles, "console"):
             await refuse(self.ctx, who, request, "access:console", request.path)
             return json_error(403, "Accès réservé aux médecins.")
-        return page(STATIC / "console.html")
+        return page(STATIC / name)
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         who = await principal_of(self.ctx, request)
@@ -90,13 +94,7 @@ class ConsoleRoutes:
     # -- "Mes consultations" ---------------------------------------------------------
 
     async def history_page(self, request: web.Request) -> web.StreamResponse:
-        who = await principal_of(self.ctx, request)
-        if who is None or not who.second_factor:
-            raise web.HTTPSeeOther("/login")
-        if not allowed(who.roles, "console"):
-            await refuse(self.ctx, who, request, "access:console", request.path)
-            return json_error(403, "Accès réservé aux médecins.")
-        return page(STATIC / "history.html")
+        return await self._doctors_page(request, "history.html")
 
     async def history_json(self, request: web.Request) -> web.StreamResponse:
         who = await require(self.ctx, request, "console")

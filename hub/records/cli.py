@@ -15,18 +15,15 @@ as the other ``kiosk hub`` commands."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from hub.settings import HubSettings, load_hub_settings
-
-DEFAULT_CONFIG = Path("/etc/kiosk/hub.toml")
-T = TypeVar("T")
+from hub.cli import _config_arg, _with_db
+from hub.settings import HubSettings
 
 
 class Refused(Exception):
@@ -58,26 +55,6 @@ def register_hub(hsub: Any) -> None:
     which.add_argument("--all", action="store_true", help="every dead delivery")
     _config_arg(replay)
     replay.set_defaults(handler=cmd_replay)
-
-
-def _config_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG, help="hub TOML")
-
-
-def _on_store(args: argparse.Namespace, work: Callable[[Any, HubSettings], Awaitable[T]]) -> T:
-    from hub.store import Database, migrate
-
-    settings = load_hub_settings(args.config)
-
-    async def run() -> T:
-        db = Database(settings.database_url)
-        try:
-            await migrate.check(db)
-            return await work(db, settings)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
 
 
 def _refusing(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -124,7 +101,7 @@ async def _record(db: Any, settings: HubSettings, consultation_id: str, form: st
 def cmd_show(args: argparse.Namespace) -> int:
     if args.format == "pdf" and args.output is None and sys.stdout.isatty():
         raise Refused("a PDF is not written to a terminal: give --output FILE")
-    record = _on_store(
+    record = _with_db(
         args, lambda db, settings: _record(db, settings, args.consultation_id, args.format)
     )
     if args.format == "fhir":
@@ -160,7 +137,7 @@ def cmd_dead(args: argparse.Namespace) -> int:
         async with db.read() as s:
             return await dead_letters(s)
 
-    letters = _on_store(args, work)
+    letters = _with_db(args, work)
     print("id\tconsultation\tchannel\tattempts\tlast error")
     for d in letters:
         print(f"{d.id}\t{d.consultation_id}\t{d.channel}\t{d.attempts}\t{d.last_error or ''}")
@@ -190,7 +167,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 done.append((d.id, d.consultation_id, d.channel))
             return done
 
-    done = _on_store(args, work)
+    done = _with_db(args, work)
     for delivery_id, consultation_id, channel in done:
         print(f"delivery {delivery_id} ({channel}, consultation {consultation_id}) replayed")
     if not done:
